@@ -1,0 +1,97 @@
+"""Command-line interface: thin. Each subcommand parses, validates and calls a library function.
+
+Bad input (unknown option, unknown claim id, malformed value) prints one line on stderr naming what is wrong and
+exits with code 2; no traceback. Exit code 1 means a check or computation itself failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from theorylab import __version__
+from theorylab.errors import ConfigError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises :class:`ConfigError` (one line) instead of printing usage and exiting."""
+
+    def error(self, message: str):  # noqa: D401 - argparse API
+        raise ConfigError(f"{self.prog}: {message}")
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="theorylab", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"theorylab {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    verify = sub.add_parser("verify", help="run the claims ledger of the seed documents")
+    verify.add_argument("--json", action="store_true", help="print the ledger as a JSON list on stdout")
+    verify.add_argument("--claim", metavar="ID", help="run and show one claim in full")
+    verify.add_argument(
+        "--report",
+        metavar="PATH",
+        default="reports/claims.md",
+        help="where to write the Markdown report (default: reports/claims.md); '-' to skip",
+    )
+    verify.add_argument("--quiet", action="store_true", help="no progress bar")
+    verify.set_defaults(handler=_cmd_verify)
+    return parser
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from theorylab.claims.ledger import render_claim, render_markdown, render_table, run_ledger, to_json_objects
+    from theorylab.claims.registry import all_claims
+
+    claims = all_claims()
+    if args.claim is not None:
+        chosen = [c for c in claims if c.id == args.claim]
+        if not chosen:
+            raise ConfigError(f"--claim: unknown claim id {args.claim!r} (see `theorylab verify` for the list)")
+        claims = chosen
+
+    from tqdm import tqdm
+
+    bar = tqdm(total=len(claims), desc="claims", unit="claim", file=sys.stderr, disable=args.quiet or None)
+    results = run_ledger(claims, on_done=lambda r: (bar.set_postfix_str(r.claim.id), bar.update()))
+    bar.close()
+
+    if args.json:
+        print(json.dumps(to_json_objects(results), indent=2, ensure_ascii=False))
+    elif args.claim is not None:
+        print(render_claim(results[0]))
+    else:
+        print(render_table(results))
+    if args.report != "-" and args.claim is None:
+        path = Path(args.report)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(render_markdown(results), encoding="utf-8")
+        print(f"wrote {path}", file=sys.stderr)
+    crashed = [r for r in results if r.outcome is None]
+    for r in crashed:
+        print(f"theorylab: check of {r.claim.id} crashed: {r.error}", file=sys.stderr)
+    return EXIT_FAILED if crashed else EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``theorylab`` console script."""
+    parser = _build_parser()
+    try:
+        args = parser.parse_args(argv)
+        return args.handler(args)
+    except ConfigError as exc:
+        print(f"theorylab: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("theorylab: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
