@@ -32,3 +32,21 @@ QUADRATURE_ATOL: float = 1e-9
 #: cannot simplify it to exactly 0. Points are evaluated with 50 significant digits (mpmath), so a true zero
 #: leaves residuals ~1e-45; 1e-30 separates round-off from a genuine discrepancy by 15 orders of magnitude.
 SYMBOLIC_NUMERIC_ZERO: float = 1e-30
+
+#: Allowed shortfall of a fitted log-log slope below the order a claim predicts. Over step grids spanning two
+#: decades (gamma in [1e-3, 1e-1]) the next-order term bends the log-log line by at most ~gamma_max/gamma-ratio,
+#: which moves a least-squares slope by < 0.1 for the smooth problems the ledger checks; a real order deficit
+#: (e.g. 1/2 instead of 1) is 5x larger than this allowance.
+RATE_SLOPE_ATOL: float = 0.1
+
+#: Relative mismatch allowed when a horizon T must be an integer multiple of a step gamma (TimeGrid.constant) and
+#: when a forward time fed to a score is matched to a grid's cumulative time. Both sides are sums of at most
+#: ~10^4 float64 steps, so honest values agree to ~10^4 * EPS ~ 2e-12 relative; 1e-9 leaves a 500x margin, while
+#: a genuinely off-grid time (a step fraction away, >= 1e-6 relative for any usable grid) is refused.
+GRID_TIME_RTOL: float = 1e-9
+
+#: Relative shortfall allowed between the maximum of |e| over a dense grid and the claimed sup-norm M of a smooth
+#: perturbation M u sin(phase): on a grid of phase spacing delta the maximum is >= M cos(delta/2) >=
+#: M (1 - delta^2/8); tests use delta <= 1e-3, i.e. a shortfall <= 1.25e-7, so 1e-6 is safe yet detects any
+#: amplitude error (a wrong factor shows up at O(1)).
+SUP_ATTAINED_RTOL: float = 1e-6

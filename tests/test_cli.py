@@ -1,0 +1,49 @@
+"""CLI: output shapes, the --json schema, and bad input (exit code 2, one line on stderr, no traceback)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from theorylab.cli import main
+
+FAST_CLAIM = "000.backward.log-ratio-bound"
+JSON_KEYS = {"id", "source", "location", "statement", "verdict", "evidence", "correction"}
+
+
+def test_one_claim_as_json(capsys):
+    assert main(["verify", "--claim", FAST_CLAIM, "--json", "--quiet"]) == 0
+    objects = json.loads(capsys.readouterr().out)
+    assert len(objects) == 1
+    obj = objects[0]
+    assert JSON_KEYS <= set(obj)
+    assert obj["id"] == FAST_CLAIM
+    assert obj["verdict"] in {"proved", "verified", "refuted", "corrected", "conditional", "pending"}
+    assert all({"kind", "summary", "supports", "details"} <= set(e) for e in obj["evidence"])
+
+
+def test_one_claim_in_full(capsys):
+    assert main(["verify", "--claim", FAST_CLAIM, "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert f"id:        {FAST_CLAIM}" in out and "verdict:" in out and "evidence:" in out
+
+
+@pytest.mark.parametrize(
+    "argv, named",
+    [
+        (["verify", "--claim", "no.such.claim"], "no.such.claim"),
+        (["verify", "--frobnicate"], "--frobnicate"),
+        (["nosuchcommand"], "nosuchcommand"),
+        ([], "COMMAND"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(argv, named):
+    proc = subprocess.run([sys.executable, "-m", "theorylab", *argv], capture_output=True, text=True)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert named in lines[0]
+    assert "Traceback" not in proc.stderr

@@ -1,0 +1,3 @@
+"""Claims of seed 000 (see the module name for the part)."""
+
+from __future__ import annotations
