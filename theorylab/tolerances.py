@@ -50,3 +50,27 @@ GRID_TIME_RTOL: float = 1e-9
 #: M (1 - delta^2/8); tests use delta <= 1e-3, i.e. a shortfall <= 1.25e-7, so 1e-6 is safe yet detects any
 #: amplitude error (a wrong factor shows up at O(1)).
 SUP_ATTAINED_RTOL: float = 1e-6
+
+#: Absolute tolerance on ``sum(weights) == 1`` for mixture weights typed by a user (then renormalised exactly).
+#: Weights written with >= 9 significant digits (e.g. three times 0.333333333) pass; a genuine slip such as
+#: ``[0.3, 0.6]`` is off by >= 1e-3, five orders of magnitude above this value.
+MIXTURE_WEIGHT_SUM_ATOL: float = 1e-8
+
+#: Relative tolerance on ``max|cov - cov.T| <= COV_SYMMETRY_RTOL * max|cov|`` before a covariance is symmetrised.
+#: Covariances computed in float64 (products A S A^T, sums) are asymmetric by ~10 EPS ~ 2e-15 relative; a typo in a
+#: config is O(1e-2) or more. 1e-10 separates the two by more than four orders of magnitude either side.
+COV_SYMMETRY_RTOL: float = 1e-10
+
+#: Relative tolerance of a central finite difference of a log-density against an analytic score. With step
+#: h = FD_STEP * scale the truncation error is ~h^2 |f'''| / 6 ~ 1e-11 and the round-off ~EPS |f| / h ~ 1e-10 for
+#: |f| <= 1e3; 1e-5 leaves a margin of 1e5 while a wrong score (off by O(1)) fails by five orders of magnitude.
+FINITE_DIFFERENCE_RTOL: float = 1e-5
+
+#: Relative step of the central finite differences checked with :data:`FINITE_DIFFERENCE_RTOL` (the optimum for a
+#: second-order scheme is ~EPS^(1/3) ~ 6e-6).
+FD_STEP: float = 1e-5
+
+#: Relative tolerance between two float64 routes to the same closed form that differ only by linear algebra
+#: (Cholesky vs eigendecomposition, POT's sqrtm vs a 2x2 trace formula, torch vs numpy). Condition numbers of the
+#: covariances drawn in tests are <= 1e3, so round-off is <= 1e3 * 1e2 * EPS ~ 2e-11; 1e-8 leaves a margin of 500.
+LINALG_RTOL: float = 1e-8

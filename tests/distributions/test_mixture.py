@@ -1,0 +1,95 @@
+"""GaussianMixture: log-density against a direct scipy sum, score against finite differences, stability far in
+the tails, moments against sampling."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import special, stats
+
+from tests.distributions.strategies import mixture_params
+from tests.distributions.test_gaussian import central_difference
+from theorylab.distributions import Gaussian, GaussianMixture
+from theorylab.tolerances import FINITE_DIFFERENCE_RTOL, LINALG_RTOL, MC_SIGMA
+
+DIMS = st.integers(min_value=1, max_value=3)
+
+
+@settings(max_examples=25, deadline=None)
+@given(d=DIMS, data=st.data())
+def test_logpdf_matches_weighted_sum_of_scipy_densities(d, data):
+    w, m, c = data.draw(mixture_params(d))
+    gmm = GaussianMixture(w, m, c)
+    x = np.random.default_rng(0).normal(size=(9, d)) * 3.0
+    terms = np.stack([np.log(wk) + stats.multivariate_normal(mk, ck).logpdf(x) for wk, mk, ck in zip(w, m, c)])
+    np.testing.assert_allclose(gmm.logpdf(x), special.logsumexp(terms, axis=0), rtol=LINALG_RTOL, atol=LINALG_RTOL)
+
+
+@settings(max_examples=25, deadline=None)
+@given(d=DIMS, data=st.data())
+def test_score_matches_finite_differences_of_logpdf(d, data):
+    w, m, c = data.draw(mixture_params(d))
+    gmm = GaussianMixture(w, m, c)
+    for x in np.random.default_rng(1).normal(size=(3, d)) * 2.0:
+        fd = central_difference(lambda y: float(gmm.logpdf(y)), x)
+        score = gmm.score(x)
+        assert np.all(np.abs(fd - score) <= FINITE_DIFFERENCE_RTOL * (1.0 + np.abs(score)))
+
+
+def test_far_tail_logpdf_and_score_follow_the_dominant_component():
+    # seed 002, "Mistura de gaussianas": 1/2 N(-3, 1/4) + 1/2 N(3, 1); at |x| = 1e4 every density underflows
+    gmm = GaussianMixture([0.5, 0.5], [-3.0, 3.0], [0.25, 1.0])
+    x = np.array([[1.0e4], [-1.0e4]])
+    logp = gmm.logpdf(x)
+    assert np.all(np.isfinite(logp))
+    assert np.all(gmm.pdf(x) == 0.0)
+    # far right the wide component N(3, 1) dominates, far left the narrow one loses to the wide one as well
+    wide = Gaussian(3.0, 1.0)
+    np.testing.assert_allclose(logp, np.log(0.5) + wide.logpdf(x), rtol=LINALG_RTOL)
+    np.testing.assert_allclose(gmm.score(x), wide.score(x), rtol=LINALG_RTOL)
+
+
+def test_responsibilities_sum_to_one_and_pick_the_nearest_component():
+    gmm = GaussianMixture([0.3, 0.7], [[-5.0, 0.0], [5.0, 0.0]], [np.eye(2), np.eye(2)])
+    r = gmm.responsibilities(np.array([[-5.0, 0.0], [5.0, 0.0]]))
+    np.testing.assert_allclose(r.sum(axis=-1), 1.0, rtol=LINALG_RTOL)
+    assert r[0, 0] > 0.999 and r[1, 1] > 0.999
+
+
+@settings(max_examples=10, deadline=None)
+@given(d=DIMS, data=st.data())
+def test_mean_and_covariance_against_sampling(d, data):
+    w, m, c = data.draw(mixture_params(d))
+    gmm = GaussianMixture(w, m, c)
+    n = 40_000
+    x, labels = gmm.sample_with_labels(n, np.random.default_rng(3))
+    mean, cov = gmm.mean(), gmm.covariance()
+    se = np.sqrt(np.diag(cov) / n)
+    assert np.all(np.abs(x.mean(axis=0) - mean) <= MC_SIGMA * se)
+    # component frequencies: binomial standard errors
+    freq = np.bincount(labels, minlength=len(w)) / n
+    assert np.all(np.abs(freq - w) <= MC_SIGMA * np.sqrt(w * (1 - w) / n))
+    # total covariance: compare the empirical second moment of each coordinate (4th-moment bound on its error)
+    centred = x - mean
+    emp_var = np.mean(centred**2, axis=0)
+    se_var = np.sqrt(np.var(centred**2, axis=0) / n)
+    assert np.all(np.abs(emp_var - np.diag(cov)) <= MC_SIGMA * se_var)
+
+
+def test_one_component_mixture_equals_gaussian():
+    g = Gaussian([0.5, -1.0], [[1.0, 0.2], [0.2, 0.5]])
+    mix = g.as_mixture()
+    x = np.random.default_rng(4).normal(size=(6, 2))
+    np.testing.assert_allclose(mix.logpdf(x), g.logpdf(x), rtol=LINALG_RTOL)
+    np.testing.assert_allclose(mix.score(x), g.score(x), rtol=LINALG_RTOL)
+    np.testing.assert_allclose(mix.covariance(), g.covariance(), rtol=LINALG_RTOL)
+
+
+def test_shapes_accepted_for_means_and_covs():
+    iso = GaussianMixture([0.5, 0.5], [[0.0, 0.0], [1.0, 1.0]], [1.0, 2.0])
+    diag = GaussianMixture([0.5, 0.5], [[0.0, 0.0], [1.0, 1.0]], [[1.0, 1.0], [2.0, 2.0]])
+    full = GaussianMixture([0.5, 0.5], [[0.0, 0.0], [1.0, 1.0]], [np.eye(2), 2.0 * np.eye(2)])
+    for other in (diag, full):
+        assert np.array_equal(other.covs, iso.covs)
+    assert GaussianMixture([1.0], [2.0], [3.0]).dim == 1

@@ -1,0 +1,196 @@
+"""The sampler interface (``docs/architecture.md``, section *samplers*) and its shared plumbing.
+
+Every sampler turns a score and a :class:`~theorylab.samplers.grid.TimeGrid` into particles approximately
+distributed as the data, vectorised over particles, in torch (float64 by default, CPU or CUDA), with randomness
+from a seeded :class:`torch.Generator`. Peak memory is :math:`O(n \\times d)` whatever the number of steps: no
+state is kept unless ``return_trajectory=True``. Each sampler declares ``weak_order`` and ``strong_order``
+(as torchsde and diffrax do) so that tests can compare a fitted rate with the declared one.
+
+Random stream (part of the interface, so that results are reproducible and can be replayed in tests): the
+initial point, when not given, is ``prior_std * randn((n, *event_shape))`` drawn first; then every Gaussian
+increment is one ``randn((n, *event_shape))`` in the order the algorithm uses them. Draws are made on the
+generator's device and moved to ``device``, so a CPU generator gives the same particles on CPU and CUDA.
+Alternatively ``noise=`` supplies all increments explicitly, shape ``(K, n, *event_shape)`` with
+``K = sampler.noise_draws(grid)``.
+"""
+
+from __future__ import annotations
+
+import abc
+from typing import Any
+
+import numpy as np
+import torch
+
+from theorylab.errors import ConfigError
+from theorylab.tolerances import GRID_TIME_RTOL
+
+__all__ = ["NoiseSource", "Sampler", "make_generator"]
+
+
+def make_generator(generator: Any) -> torch.Generator | None:
+    """A :class:`torch.Generator` from a generator, an integer seed or a :class:`numpy.random.Generator`.
+
+    A numpy generator is consumed once (``rng.integers(2**63 - 1)``) to seed a new CPU torch generator.
+    ``None`` stays ``None`` (allowed only when nothing random is needed: ``x_init`` and ``noise`` given).
+    """
+    if generator is None or isinstance(generator, torch.Generator):
+        return generator
+    if isinstance(generator, np.random.Generator):
+        return torch.Generator().manual_seed(int(generator.integers(2**63 - 1)))
+    if isinstance(generator, (int, np.integer)) and not isinstance(generator, bool):
+        return torch.Generator().manual_seed(int(generator))
+    raise ConfigError(f"sampler.generator: must be a torch.Generator, numpy Generator or int seed, got {generator!r}")
+
+
+class NoiseSource:
+    """Standard Gaussian draws of shape ``(n, *event_shape)``: from a generator, or replayed from a given tensor."""
+
+    def __init__(self, generator: torch.Generator | None, shape: tuple[int, ...], device, dtype,
+                 noise: torch.Tensor | None = None, needed: int | None = None):
+        self.generator = generator
+        self.shape = tuple(shape)
+        self.device = torch.device(device)
+        self.dtype = dtype
+        self.count = 0
+        self.noise = None
+        if noise is not None:
+            noise = torch.as_tensor(noise).to(device=self.device, dtype=dtype)
+            if tuple(noise.shape[1:]) != self.shape or (needed is not None and noise.shape[0] != needed):
+                raise ConfigError(
+                    f"sampler.noise: must have shape ({needed}, {', '.join(map(str, self.shape))}), "
+                    f"got {tuple(noise.shape)}"
+                )
+            self.noise = noise
+
+    def draw(self) -> torch.Tensor:
+        if self.noise is not None:
+            if self.count >= self.noise.shape[0]:
+                raise ConfigError(f"sampler.noise: only {self.noise.shape[0]} draws given, more are needed")
+            z = self.noise[self.count]
+        else:
+            if self.generator is None:
+                raise ConfigError("sampler.generator: a seeded generator is required (randomness is needed)")
+            z = torch.randn(self.shape, generator=self.generator, device=self.generator.device, dtype=self.dtype)
+            z = z.to(self.device)
+        self.count += 1
+        return z
+
+
+class Sampler(abc.ABC):
+    """Base class: validates inputs, builds the initial particles and the noise stream, calls :meth:`_run`.
+
+    Subclasses set ``name``, ``weak_order``, ``strong_order`` and implement :meth:`_run` and
+    :meth:`noise_draws`.
+    """
+
+    name: str = "sampler"
+    weak_order: float | None = None
+    strong_order: float | None = None
+    #: processes the sampler is defined for (``None``: any :class:`~theorylab.processes.Process`)
+    processes: tuple[str, ...] | None = None
+
+    def sample(self, score, grid, n: int, generator=None, x_init=None, return_trajectory: bool = False,
+               device=None, dtype: torch.dtype = torch.float64, *, process=None, dim=None, noise=None, rng=None):
+        """Run the sampler.
+
+        Parameters
+        ----------
+        score : callable ``score(t, x)``
+            Score fed the forward time ``t`` (float) and particles ``x`` of shape ``(n, *event_shape)``.
+        grid : TimeGrid
+            Step schedule; the horizon is ``grid.T``.
+        n : int
+            Number of particles.
+        generator : torch.Generator, numpy.random.Generator or int, optional
+            Source of randomness (see module docstring); required unless ``x_init`` and ``noise`` are given.
+            ``rng=`` is accepted as an alias (the contract's ``rng | generator``).
+        process : Process, optional
+            Forward process; default ``OrnsteinUhlenbeck(grid.T)``. Its ``T`` must equal ``grid.T``.
+        x_init : tensor, shape ``(n, *event_shape)``, optional
+            Initial particles (default: ``n`` draws from ``process.prior``).
+        dim : int or tuple of int, optional
+            Event shape when ``x_init`` is not given (default ``score.dim``).
+        noise : tensor, shape ``(noise_draws(grid), n, *event_shape)``, optional
+            Explicit Gaussian increments (replaces the generator's draws after the initial point).
+        return_trajectory : bool
+            Also return the states after every step, shape ``(N + 1, n, *event_shape)``.
+        device, dtype
+            Torch device (default: that of ``x_init``, else CPU) and dtype (default float64).
+
+        Returns
+        -------
+        torch.Tensor, shape ``(n, *event_shape)``
+            Final particles; ``(final, trajectory)`` when ``return_trajectory``.
+        """
+        from theorylab.processes import OrnsteinUhlenbeck
+
+        n = self._check_n(n)
+        if process is None:
+            process = OrnsteinUhlenbeck(grid.T)
+        if abs(process.T - grid.T) > GRID_TIME_RTOL * grid.T:
+            raise ConfigError(f"sampler.grid: grid.T={grid.T!r} differs from process.T={process.T!r}")
+        if self.processes is not None and process.name not in self.processes:
+            raise ConfigError(
+                f"sampler.process: {self.name!r} is defined for {self.processes} only, got {process.name!r}; "
+                "use 'reverse-sde' for a general process"
+            )
+        if device is None:
+            device = x_init.device if isinstance(x_init, torch.Tensor) else torch.device("cpu")
+        device = torch.device(device)
+        if rng is not None:
+            if generator is not None:
+                raise ConfigError("sampler.generator: give either generator or rng, not both")
+            generator = rng
+        gen = make_generator(generator)
+        if x_init is not None:
+            y = torch.as_tensor(x_init).to(device=device, dtype=dtype)
+            if y.ndim < 1 or y.shape[0] != n:
+                raise ConfigError(f"sampler.x_init: must have shape (n={n}, ...), got {tuple(y.shape)}")
+            event_shape = tuple(y.shape[1:])
+        else:
+            event_shape = self._event_shape(dim, score)
+            init = NoiseSource(gen, (n, *event_shape), device, dtype)
+            y = process.prior_std * init.draw()
+        source = NoiseSource(gen, (n, *event_shape), device, dtype, noise=noise,
+                             needed=self.noise_draws(grid) if noise is not None else None)
+        trajectory: list[torch.Tensor] | None = [y.clone()] if return_trajectory else None
+        with torch.no_grad():
+            y = self._run(score, grid, process, y, source, trajectory)
+        if return_trajectory:
+            return y, torch.stack(trajectory)
+        return y
+
+    @abc.abstractmethod
+    def _run(self, score, grid, process, y: torch.Tensor, noise: NoiseSource,
+             trajectory: list[torch.Tensor] | None) -> torch.Tensor:
+        """Advance the particles ``y`` through the backward grid; append states to ``trajectory`` if not None."""
+
+    @abc.abstractmethod
+    def noise_draws(self, grid) -> int:
+        """Number of Gaussian increments (after the initial point) the sampler consumes on ``grid``."""
+
+    # ------------------------------------------------------------------ helpers
+    @staticmethod
+    def _check_n(n) -> int:
+        try:
+            ok = int(n) == n and int(n) >= 1
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise ConfigError(f"sampler.n: must be an integer >= 1, got {n!r}")
+        return int(n)
+
+    @staticmethod
+    def _event_shape(dim, score) -> tuple[int, ...]:
+        if dim is None:
+            dim = getattr(score, "dim", None)
+        if dim is None:
+            raise ConfigError("sampler.dim: give dim (or x_init): the score does not declare its dimension")
+        shape = (int(dim),) if np.ndim(dim) == 0 else tuple(int(v) for v in dim)
+        if not shape or any(v < 1 for v in shape):
+            raise ConfigError(f"sampler.dim: must be a positive int or shape, got {dim!r}")
+        return shape
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r})"

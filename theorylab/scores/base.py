@@ -1,0 +1,82 @@
+"""What a score is, for every layer (``docs/architecture.md``, section *scores*).
+
+A score is any callable ``s(t, x)``: ``t`` a float, the **forward** time fed to the score, and ``x`` a torch
+tensor (or numpy array) of shape ``(..., d)``; it returns an object of the same kind, shape, device and dtype,
+approximating :math:`\\nabla \\log p_t(x)` (seed 000, slide 'Score-matching': the Stein score). Scores that are
+affine in ``x`` also expose ``affine(t) -> (A, b)`` with :math:`s(t, x) = x A^\\top + b` (numpy float64,
+shapes ``(d, d)`` and ``(d,)``), which ``laws`` uses for closed forms; others return ``None``.
+"""
+
+from __future__ import annotations
+
+import abc
+import math
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any
+
+import numpy as np
+import torch
+
+from theorylab.errors import ConfigError
+
+__all__ = ["LRUCache", "Score", "as_like", "check_nonnegative"]
+
+
+class Score(abc.ABC):
+    """Base class of theorylab's scores: ``__call__(t, x)`` and ``affine(t)`` (``None`` unless affine).
+
+    Attributes
+    ----------
+    dim : int or None
+        Event dimension :math:`d` when known.
+    """
+
+    dim: int | None = None
+
+    @abc.abstractmethod
+    def __call__(self, t: float, x):
+        """Score at forward time ``t`` for points ``x`` of shape ``(..., d)``; same shape and kind as ``x``."""
+
+    def affine(self, t: float) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(A, b)`` with :math:`s(t, x) = x A^\\top + b`, or ``None`` when the score is not affine in ``x``."""
+        return None
+
+
+def check_nonnegative(name: str, value: Any) -> float:
+    """Validate a finite scalar ``>= 0`` (ConfigError ``"<name>: must be >= 0"`` otherwise)."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name}: must be >= 0, got {value!r}") from None
+    if not (math.isfinite(v) and v >= 0):
+        raise ConfigError(f"{name}: must be >= 0, got {value!r}")
+    return v
+
+
+def as_like(vec: np.ndarray, x):
+    """``vec`` (numpy float64) as a tensor on ``x``'s device and dtype, or as numpy when ``x`` is numpy."""
+    if isinstance(x, torch.Tensor):
+        return torch.as_tensor(vec, dtype=x.dtype, device=x.device)
+    return np.asarray(vec, dtype=np.result_type(np.asarray(x).dtype, np.float64))
+
+
+class LRUCache:
+    """A small least-recently-used cache ``key -> value`` (bounded: adaptive solvers query many distinct ``t``)."""
+
+    def __init__(self, maxsize: int = 4096):
+        self.maxsize = int(maxsize)
+        self._data: OrderedDict[Hashable, Any] = OrderedDict()
+
+    def get(self, key: Hashable, make: Callable[[], Any]):
+        if key in self._data:
+            self._data.move_to_end(key)
+            return self._data[key]
+        value = make()
+        self._data[key] = value
+        if len(self._data) > self.maxsize:
+            self._data.popitem(last=False)
+        return value
+
+    def __len__(self) -> int:
+        return len(self._data)
