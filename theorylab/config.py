@@ -1,0 +1,264 @@
+"""Configs of ``theorylab measure`` (and the layers built on it): the TOML keys, their validation, overrides.
+
+Every key is documented here, in one place. Validation errors are one line naming the dotted key
+(``sampler.gamma: must lie in (0, 1), got 1.5``) and become exit code 2 in the CLI.
+
+.. code-block:: toml
+
+    [target]                 # kind = "gaussian" | "gmm" | "smile" | "digits"; keys: theorylab.distributions.factory
+    kind = "gmm"
+    weights = [0.5, 0.5]
+    means = [[-3.0], [3.0]]
+    covs = [[[0.25]], [[1.0]]]
+
+    [process]                # optional; the forward SDE: "ou" (default) | "vp" | "ve" (used by reverse-sde, pf-ode, pc)
+    kind = "ou"              # vp: beta_min, beta_max; ve: sigma_min, sigma_max (horizon = sampler.T)
+
+    [sampler]
+    kind = "reverse-em"      # "ancestral" | "reverse-em" | "reverse-sde" | "pf-ode" | "pf-ode-adaptive" | "pc"
+    T = 3.0                  # horizon; with gamma, T must be a multiple of gamma (N = T / gamma steps)
+    gamma = 0.05             # constant step in (0, 1); or a [sampler.schedule] table instead:
+    # [sampler.schedule]     kind = "linear" (gamma_min, gamma_max, N) | "cosine" (N, s; horizon T)
+    snr = 0.16               # pc only: signal-to-noise ratio of the Langevin corrector (Song et al. 2021)
+    n_corrector = 1          # pc only: corrector steps per predictor step
+    rtol = 1e-5              # pf-ode-adaptive only
+    atol = 1e-5              # pf-ode-adaptive only
+
+    [score]
+    kind = "exact"           # "exact" | "perturbed" | "learned"
+    error = "bias"           # with kind = "perturbed": "bias" (constant vector of norm M) | "smooth" (sup-norm M)
+    M = 0.1                  # sup-norm of the score error, >= 0
+    frequency = 1.0          # error = "smooth": spatial frequency of the perturbation
+
+    [metrics]
+    names = ["tv", "kl", "js", "w2"]   # any of "tv", "kl", "js", "hellinger", "w2"
+    method = "auto"          # "exact" | "grid" | "samples"; auto takes the most exact one available
+    n_samples = 100000       # samples when method resolves to "samples"
+    seed = 0                 # the run's one integer seed
+
+Overrides: ``--set sampler.gamma=0.1`` (the value is parsed as a TOML value; bare words are strings).
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from theorylab.errors import ConfigError
+from theorylab.tolerances import GRID_TIME_RTOL
+
+__all__ = [
+    "MeasureConfig",
+    "apply_overrides",
+    "load_toml",
+    "parse_override",
+    "validate",
+]
+
+SamplerKind = Literal["ancestral", "reverse-em", "reverse-sde", "pf-ode", "pf-ode-adaptive", "pc"]
+MetricName = Literal["tv", "kl", "js", "hellinger", "w2"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
+
+
+class ProcessConfig(_Strict):
+    kind: Literal["ou", "vp", "ve"] = "ou"
+    beta_min: float = Field(0.1, gt=0)
+    beta_max: float = Field(20.0, gt=0)
+    sigma_min: float = Field(0.01, gt=0)
+    sigma_max: float = Field(50.0, gt=0)
+
+
+class ScheduleConfig(_Strict):
+    kind: Literal["linear", "cosine"]
+    gamma_min: float | None = Field(None, ge=0, lt=1)
+    gamma_max: float | None = Field(None, gt=0, lt=1)
+    N: int = Field(gt=0)
+    s: float = Field(0.008, ge=0)
+
+    @model_validator(mode="after")
+    def _linear_needs_bounds(self):
+        if self.kind == "linear":
+            if self.gamma_min is None or self.gamma_max is None:
+                missing = "gamma_min" if self.gamma_min is None else "gamma_max"
+                raise ValueError(f"{missing}: required for a linear schedule")
+            if self.gamma_max < self.gamma_min:
+                raise ValueError(f"gamma_max: must be >= gamma_min={self.gamma_min}, got {self.gamma_max}")
+        return self
+
+
+class SamplerConfig(_Strict):
+    kind: SamplerKind
+    T: float | None = Field(None, gt=0)
+    gamma: float | None = None
+    schedule: ScheduleConfig | None = None
+    snr: float = Field(0.16, gt=0)
+    n_corrector: int = Field(1, ge=0)
+    rtol: float = Field(1e-5, gt=0)
+    atol: float = Field(1e-5, gt=0)
+
+    @field_validator("gamma")
+    @classmethod
+    def _gamma_in_unit_interval(cls, v):
+        if v is not None and not 0 < v < 1:
+            raise ValueError(f"must lie in (0, 1), got {v}")
+        return v
+
+    @model_validator(mode="after")
+    def _grid_is_defined(self):
+        if self.schedule is None:
+            if self.gamma is None:
+                raise ValueError("gamma: required (or give a [sampler.schedule] table)")
+            if self.T is None:
+                raise ValueError("T: required with a constant step gamma")
+            ratio = self.T / self.gamma
+            N = max(round(ratio), 1)
+            if abs(N * self.gamma - self.T) > GRID_TIME_RTOL * self.T:
+                raise ValueError(
+                    f"T: T={self.T} is not a multiple of gamma={self.gamma} (T/gamma = {ratio:.6g}); "
+                    f"use N = {N} steps, i.e. gamma = T/N = {self.T / N:.10g}"
+                )
+        else:
+            if self.gamma is not None:
+                raise ValueError("gamma: give either gamma or a [sampler.schedule] table, not both")
+            if self.schedule.kind == "cosine" and self.T is None:
+                raise ValueError("T: required with a cosine schedule")
+            if self.schedule.kind == "linear" and self.T is not None:
+                raise ValueError("T: not allowed with a linear schedule (its horizon is the sum of its steps)")
+        return self
+
+
+class ScoreConfig(_Strict):
+    kind: Literal["exact", "perturbed", "learned"] = "exact"
+    error: Literal["bias", "smooth"] | None = None
+    M: float = Field(0.0, ge=0)
+    frequency: float = Field(1.0, gt=0)
+    checkpoint: str | None = None
+
+    @model_validator(mode="after")
+    def _error_with_perturbed(self):
+        if self.kind == "perturbed" and self.error is None:
+            raise ValueError("error: required with kind = 'perturbed' ('bias' or 'smooth')")
+        if self.kind != "perturbed" and self.error is not None:
+            raise ValueError(f"error: only with kind = 'perturbed', not {self.kind!r}")
+        return self
+
+
+class MetricsConfig(_Strict):
+    names: list[MetricName] = Field(default_factory=lambda: ["tv", "kl", "js", "w2"], min_length=1)
+    method: Literal["auto", "exact", "grid", "samples"] = "auto"
+    n_samples: int = Field(100_000, gt=1)
+    seed: int = Field(0, ge=0)
+
+
+class MeasureConfig(_Strict):
+    """A validated ``measure`` config (see the module docstring for the keys)."""
+
+    target: dict[str, Any]
+    process: ProcessConfig = Field(default_factory=ProcessConfig)
+    sampler: SamplerConfig
+    score: ScoreConfig = Field(default_factory=ScoreConfig)
+    metrics: MetricsConfig = Field(default_factory=MetricsConfig)
+
+    @field_validator("target")
+    @classmethod
+    def _target_has_kind(cls, v):
+        if "kind" not in v:
+            raise ValueError("kind: missing")
+        _reject_non_finite(v, "target")
+        return v
+
+
+def _reject_non_finite(value: Any, key: str) -> None:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"{key}: must be finite, got {value}")
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            _reject_non_finite(v, f"{key}.{k}")
+    elif isinstance(value, list):
+        for v in value:
+            _reject_non_finite(v, key)
+
+
+def _one_line(exc: ValidationError) -> str:
+    """The first validation error as ``dotted.key: message``."""
+    err = exc.errors()[0]
+    loc = [str(p) for p in err["loc"]]
+    msg = err["msg"].removeprefix("Value error, ")
+    # model validators report their own key as "key: message"; attach it to the table's path
+    if ":" in msg.split(" ", 1)[0]:
+        key, msg = msg.split(":", 1)
+        loc.append(key)
+        msg = msg.strip()
+    if err["type"] == "extra_forbidden":
+        msg = "unknown key"
+    elif err["type"] == "missing":
+        msg = "missing (required)"
+    elif "input" in err and err["type"] not in ("value_error",) and not isinstance(err["input"], dict):
+        msg = f"{msg}, got {err['input']!r}"
+    return f"{'.'.join(loc)}: {msg}".replace("\n", " ")
+
+
+def validate(raw: Mapping[str, Any], model: type[BaseModel] = MeasureConfig) -> BaseModel:
+    """Validate a raw config mapping; :class:`ConfigError` (one line, dotted key) when invalid."""
+    try:
+        return model.model_validate(dict(raw))
+    except ValidationError as exc:
+        raise ConfigError(_one_line(exc)) from None
+
+
+def load_toml(path: str | Path) -> dict[str, Any]:
+    """Read a TOML config; :class:`ConfigError` naming the file when it is missing or malformed."""
+    path = Path(path)
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such config file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: malformed TOML ({exc})") from None
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """Parse ``dotted.key=value`` (the value as a TOML value; a bare word is a string)."""
+    if "=" not in text:
+        raise ConfigError(f"--set: expected key=value, got {text!r}")
+    key, value = text.split("=", 1)
+    path = [p.strip() for p in key.strip().split(".")]
+    if not all(path):
+        raise ConfigError(f"--set: malformed key {key!r}")
+    try:
+        parsed = tomllib.loads(f"v = {value.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        parsed = value.strip()
+    return path, parsed
+
+
+def apply_overrides(raw: Mapping[str, Any], overrides: Iterable[str]) -> dict[str, Any]:
+    """A copy of ``raw`` with each ``key=value`` override set (tables are created as needed)."""
+    out = _deep_copy(raw)
+    for text in overrides:
+        path, value = parse_override(text)
+        node = out
+        for part in path[:-1]:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                raise ConfigError(f"--set {'.'.join(path)}: {part!r} is not a table")
+            node = child
+        node[path[-1]] = value
+    return out
+
+
+def _deep_copy(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _deep_copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_deep_copy(v) for v in value]
+    return value
