@@ -217,14 +217,18 @@ def convergence_counterexample(m0: float = 1.0, v0: float = 1.0, k_max: int = 10
 
 @cache
 def _w2_general() -> Derivation:
-    # 1D Gaussians: W2^2(N(m, v), N(0, 1)) = m^2 + (sqrt(v) - 1)^2 (quantile coupling).
-    expr = sp.sqrt(mean().expr ** 2 + (sp.sqrt(variance().expr) - 1) ** 2)
+    # 1D Gaussians: W2^2(N(m, v), N(0, 1)) = m^2 + (sqrt(v) - 1)^2 (quantile coupling). sqrt(v) - 1 is written as
+    # (v - 1)/(sqrt(v) + 1): algebraically the same, but without the cancellation of sqrt(1 + eps) - 1 in float64
+    # when v -> 1 (the regime of interest), where v - 1 = alpha^{2k}(v0 - 1) is computed without subtraction.
+    var = variance().expr
+    excess = sp.factor(var - 1)
+    expr = sp.sqrt(mean().expr ** 2 + (excess / (sp.sqrt(var) + 1)) ** 2)
     return Derivation(
         "W2(Law X_k, N(0,1))",
         expr,
         (ALPHA, K, M0, V0),
         _SOURCE,
-        "1D Gaussian W2^2 = (mean)^2 + (sd - 1)^2 with the rsolve mean and variance",
+        "1D Gaussian W2^2 = (mean)^2 + (sd - 1)^2 with the rsolve mean and variance, sd - 1 = (v-1)/(sd+1)",
     )
 
 

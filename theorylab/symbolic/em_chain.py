@@ -35,6 +35,7 @@ from theorylab.errors import ConfigError
 from theorylab.symbolic.result import Derivation, IdentityCheck, check_identity
 
 __all__ = [
+    "DEFAULT_CHECK_DOMAIN",
     "GAMMA",
     "K",
     "SIGMA",

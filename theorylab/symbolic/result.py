@@ -202,7 +202,12 @@ def check_identity(
 
     entries: Sequence[sp.Basic] = list(simplified) if isinstance(simplified, sp.MatrixBase) else [simplified]
     lhs_entries = list(lhs) if isinstance(lhs, sp.MatrixBase) else [lhs]
-    free = sorted(set().union(*(sp.sympify(e).free_symbols for e in entries)), key=lambda s: s.name)
+    rhs_entries = list(rhs) if isinstance(rhs, sp.MatrixBase) else [rhs]
+    # every free symbol of both sides gets a value (some may have cancelled out of the residual)
+    free = sorted(
+        set().union(*(sp.sympify(e).free_symbols for e in [*entries, *lhs_entries, *rhs_entries])),
+        key=lambda s: s.name,
+    )
     domain = dict(domain or {})
     rng = random.Random(seed)
     for _ in range(n_points):
