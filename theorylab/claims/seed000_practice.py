@@ -2,15 +2,66 @@
 
 from __future__ import annotations
 
-from theorylab.claims.model import EvidenceKind
+import sympy as sp
+
+from theorylab.claims.model import Evidence, EvidenceKind
 from theorylab.claims.registry import SEED_000, claim
-from theorylab.claims.verdicts import pending
+from theorylab.claims.verdicts import convention, evidence_from_identity, from_evidence, pending
+from theorylab.symbolic import ema, schedules
+from theorylab.symbolic.result import check_identity
+
+LOC_SCHEDULE = "Ornstein-Uhlenbeck y discretización"
+
+
+@claim(
+    "000.practice.schedule-time-change",
+    source=SEED_000,
+    location=LOC_SCHEDULE,
+    statement=r"\text{changing the discretisation schedule is equivalent to a time change of the OU process "
+    r"followed by a fixed discretisation}",
+    evidence=EvidenceKind.SYMBOLIC,
+)
+def schedule_time_change():
+    """Y_u = X_tau(u) solves dY = -tau' Y du + sqrt(2 tau') dB (moments by dsolve), and the OU EM step of size
+    gamma_k is the EM step of size 1/N of the time-changed SDE when tau'(u_k)/N = gamma_k."""
+    evidence = [evidence_from_identity(c, f"time-changed SDE {name} vs OU at tau(u)")
+                for name, c in schedules.check_time_change().items()]
+    evidence.append(evidence_from_identity(schedules.check_em_step_is_time_changed_em(),
+                                           "EM step gamma_k on OU vs EM step 1/N on the time-changed SDE"))
+    return from_evidence(evidence)
+
+
+@claim(
+    "000.practice.schedule-score-time",
+    source=SEED_000,
+    location=LOC_SCHEDULE,
+    statement=r"X_k = X_{k+1} + \gamma_k\{X_{k+1} + 2 s_\theta(\textstyle\sum_{j=0}^k\gamma_j, X_{k+1})\} "
+    r"+ \sqrt{2\gamma_k}Z_{k+1}",
+    evidence=EvidenceKind.SYMBOLIC,
+)
+def schedule_score_time():
+    """With constant steps the slide's time sum_{j<=k} gamma_j = (k+1) gamma is the forward time of p_{k+1} (the law
+    of the current state X_{k+1}), while the constant-step slide ('¿Y ahora qué?') feeds k gamma, the time of p_k.
+    The two slides use different conventions (one step apart; both are O(gamma)-consistent approximations)."""
+    g = sp.Symbol("gamma", positive=True)
+    k = sp.Symbol("k", integer=True, nonnegative=True)
+    j = sp.Symbol("j", integer=True, nonnegative=True)
+    slide_time = sp.summation(g, (j, 0, k))  # constant steps gamma_j = gamma
+    domain = {g: (0.01, 0.5), k: (0, 50)}
+    return convention(
+        {
+            "the score of p_{k+1}, the law of X_{k+1}": [evidence_from_identity(
+                check_identity(slide_time, (k + 1) * g, domain=domain), "sum_{j=0}^k gamma vs (k+1) gamma")],
+            "the score of p_k, as on the constant-step slide and in the ancestral derivation": [evidence_from_identity(
+                check_identity(slide_time, k * g, domain=domain), "sum_{j=0}^k gamma vs k gamma")],
+        }
+    )
 
 
 @claim(
     "000.practice.schedule-benefit",
     source=SEED_000,
-    location="Ornstein-Uhlenbeck y discretización",
+    location=LOC_SCHEDULE,
     statement=r"\text{a schedule } \gamma_k = \gamma_{min} + (\gamma_{max}-\gamma_{min})(N-k)/N "
     r"\text{ (larger steps near the data) rather than a constant step is what is used in practice}",
     evidence=EvidenceKind.EXACT_NUMBER,
@@ -19,4 +70,30 @@ def schedule_benefit():
     return pending(
         "needs the exact output law for constant, linear and cosine schedules at equal N and T "
         "(schedule experiment of the bound lab, issue 4)"
+    )
+
+
+@claim(
+    "000.practice.ema",
+    source=SEED_000,
+    location="Exponential Moving Average (EMA)",
+    statement=r"\bar\theta_{n+1} = (1-m)\bar\theta_n + m\theta_n;\ m \text{ is the forgetting of the initial "
+    r"condition}",
+    evidence=EvidenceKind.SYMBOLIC,
+)
+def ema_forgetting():
+    """rsolve for a constant target: theta_bar_n = theta + (1-m)^n (theta_bar_0 - theta), so the weight of the
+    initial condition is (1-m)^n, decreasing in m (forgotten faster for larger m), and the weights sum to 1."""
+    sol = ema.ema_constant_target().expr
+    weight = sp.diff(sol, ema.THETA_BAR0)
+    q = sp.Symbol("q", positive=True)  # q = 1 - m in [0, 1): the sign of d(weight)/dm on m in (0, 1]
+    slope = sp.simplify(sp.diff(weight, ema.M).subs(ema.M, 1 - q))
+    return from_evidence(
+        [
+            evidence_from_identity(check_identity(weight, (1 - ema.M) ** ema.N, domain={ema.M: (0.01, 0.99)}),
+                                   "weight of theta_bar_0 in the rsolve solution vs (1-m)^n"),
+            Evidence(EvidenceKind.SYMBOLIC, f"d(weight)/dm = {slope} with q = 1 - m > 0: sympy finds it <= 0",
+                     bool(slope.is_nonpositive), {"derivative": str(slope)}),
+            evidence_from_identity(ema.check_weights_sum_to_one(), "weights of the iterates and theta_bar_0 sum to 1"),
+        ]
     )

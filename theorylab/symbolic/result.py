@@ -177,7 +177,7 @@ def check_identity(
         Scalar expressions or matrices of the same shape.
     domain : mapping of Symbol to (low, high), optional
         Interval of each free symbol for the numerical search. Symbols absent from it get ``(0.1, 3)`` when declared
-        positive and ``(-3, 3)`` otherwise. The stated domain of a claim goes here, so a witness lies inside it.
+        positive and ``(-3, 3)`` otherwise; symbols declared integer get integers in the interval. The stated domain of a claim goes here, so a witness lies inside it.
     n_points : int
         Number of random points (rationals drawn uniformly in the intervals) tried when simplification fails.
     seed : int
@@ -214,7 +214,11 @@ def check_identity(
         point = {}
         for s in free:
             lo, hi = domain.get(s, _default_interval(s))
-            point[s] = sp.Rational(rng.randint(0, 10**6), 10**6) * sp.Rational(str(hi - lo)) + sp.Rational(str(lo))
+            if s.is_integer:  # integer symbols (step counts, dimensions) get integer values
+                low = max(int(np.ceil(lo)), 1 if s.is_positive else 0 if s.is_nonnegative else int(np.ceil(lo)))
+                point[s] = sp.Integer(rng.randint(low, max(low, int(np.floor(hi)))))
+            else:
+                point[s] = sp.Rational(rng.randint(0, 10**6), 10**6) * sp.Rational(str(hi - lo)) + sp.Rational(str(lo))
         for entry, side in zip(entries, lhs_entries, strict=False):
             value = sp.N(entry.subs(point), digits)
             scale = 1 + abs(sp.N(sp.sympify(side).subs(point), digits))
