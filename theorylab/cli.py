@@ -42,6 +42,14 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     verify.add_argument("--quiet", action="store_true", help="no progress bar")
     verify.set_defaults(handler=_cmd_verify)
+
+    measure = sub.add_parser("measure", help="law of a sampler's output and its divergences to the target")
+    measure.add_argument("config", metavar="CONFIG.toml", help="experiment config (keys: theorylab.config)")
+    measure.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                         help="override a config key, e.g. --set sampler.gamma=0.1 (repeatable)")
+    measure.add_argument("--json", action="store_true", help="print the result as JSON")
+    measure.add_argument("--device", default=None, help="torch device for the samples route (cpu, cuda)")
+    measure.set_defaults(handler=_cmd_measure)
     return parser
 
 
@@ -77,6 +85,25 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     for r in crashed:
         print(f"theorylab: check of {r.claim.id} crashed: {r.error}", file=sys.stderr)
     return EXIT_FAILED if crashed else EXIT_OK
+
+
+def _cmd_measure(args: argparse.Namespace) -> int:
+    from theorylab.config import apply_overrides, load_toml, validate
+    from theorylab.measure import measure
+
+    cfg = validate(apply_overrides(load_toml(args.config), args.overrides))
+    result = measure(cfg, device=args.device)
+    if args.json:
+        print(json.dumps(result.to_json(), indent=2))
+        return EXIT_OK
+    out = result.output
+    print(f"law: {out.method} ({out.sampler}); error control: {out.error.kind}, {out.error.note}")
+    for e in result.estimates:
+        u = e.uncertainty
+        level = f" at {u.level:.0%}" if u.level else ""
+        print(f"{e.name:>10} = {e.value:.6g}   [{u.lower:.6g}, {u.upper:.6g}] ({u.kind}{level}; {e.method})")
+    print(f"({result.seconds:.2f} s)")
+    return EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,179 @@
+"""``measure``: one configuration in, every requested divergence between the sampler's output law and the target
+out, each with its method and uncertainty.
+
+This is the layer the CLI (``theorylab measure``) and the sweeps call. It assembles the objects a config names
+(target, forward process, time grid, score, sampler), asks :func:`theorylab.laws.law_of_output` for the law of the
+sampler's output by the most exact route available, and compares it with the target through
+:mod:`theorylab.divergences`. Conventions: TV :math:`= \\tfrac12\\|p-q\\|_1`; KL is :math:`KL(\\text{output}\\|\\pi)`,
+natural log; JS :math:`\\tfrac12`-weighted, natural log; Hellinger :math:`H^2 = 1-\\int\\sqrt{pq}`; W2 the distance.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from theorylab.config import MeasureConfig
+from theorylab.errors import ConfigError
+
+__all__ = ["MeasureResult", "Setup", "build_setup", "measure"]
+
+#: Samplers defined for the OU process only (seed 000's two conventions).
+_OU_ONLY = ("reverse-em", "ancestral")
+
+
+@dataclass(frozen=True)
+class Setup:
+    """The objects a measure config names."""
+
+    target: Any
+    process: Any
+    grid: Any
+    sampler: Any
+    score: Any
+
+
+@dataclass(frozen=True)
+class MeasureResult:
+    """The output law of one configuration and its divergences to the target."""
+
+    config: MeasureConfig
+    output: Any  #: theorylab.laws.OutputLaw
+    estimates: tuple[Any, ...]  #: theorylab.divergences.Estimate, one per metric
+    seconds: float
+    details: dict = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``--json`` schema: ``metrics`` (name, value, method, uncertainty), ``law`` (method, error control,
+        mean and variance where known), ``config`` and ``seconds``."""
+        law: dict[str, Any] = {
+            "method": self.output.method,
+            "sampler": self.output.sampler,
+            "error_control": {"kind": self.output.error.kind, "tv_bound": self.output.error.tv_bound,
+                              "note": self.output.error.note},
+        }
+        try:
+            law["mean"] = self.output.mean().tolist()
+            law["covariance"] = self.output.covariance().tolist()
+        except (NotImplementedError, AttributeError):
+            law["mean"] = law["covariance"] = None
+        return {
+            "metrics": [_estimate_json(e) for e in self.estimates],
+            "law": law,
+            "config": self.config.model_dump(),
+            "seconds": round(self.seconds, 4),
+        }
+
+
+def _estimate_json(e: Any) -> dict[str, Any]:
+    u = e.uncertainty
+    return {
+        "name": e.name,
+        "value": float(e.value),
+        "method": e.method,
+        "uncertainty": {"kind": u.kind, "lower": float(u.lower), "upper": float(u.upper), "level": u.level,
+                        "note": u.note},
+    }
+
+
+def _build_process(cfg: MeasureConfig, T: float):
+    from theorylab.processes import OrnsteinUhlenbeck, VariancePreserving, VarianceExploding
+
+    p = cfg.process
+    if p.kind == "ou":
+        return OrnsteinUhlenbeck(T)
+    if cfg.sampler.kind in _OU_ONLY:
+        raise ConfigError(f"process.kind: sampler {cfg.sampler.kind!r} is defined for the OU process only, got {p.kind!r}")
+    if p.kind == "vp":
+        return VariancePreserving(p.beta_min, p.beta_max, T)
+    return VarianceExploding(p.sigma_min, p.sigma_max, T)
+
+
+def _build_grid(cfg: MeasureConfig):
+    from theorylab.samplers import TimeGrid
+
+    s = cfg.sampler
+    if s.schedule is None:
+        return TimeGrid.constant(s.T, s.gamma)
+    if s.schedule.kind == "linear":
+        return TimeGrid.linear(s.schedule.gamma_min, s.schedule.gamma_max, s.schedule.N)
+    return TimeGrid.cosine(s.schedule.N, s.T, s.schedule.s)
+
+
+def _sampler_options(cfg: MeasureConfig) -> dict[str, Any]:
+    s = cfg.sampler
+    if s.kind == "pc":
+        return {"snr": s.snr, "n_corrector": s.n_corrector}
+    if s.kind == "pf-ode-adaptive":
+        return {"rtol": s.rtol, "atol": s.atol}
+    return {}
+
+
+def _build_score(cfg: MeasureConfig, target: Any, sampler: Any, grid: Any, process: Any):
+    from theorylab.laws import default_score
+    from theorylab.scores import BiasedScore, SmoothPerturbedScore
+
+    sc = cfg.score
+    if sc.kind == "learned":
+        raise ConfigError("score.kind: 'learned' needs the learning module (issue 5), not available yet")
+    if not hasattr(target, "ou_marginal"):
+        raise ConfigError(
+            f"score.kind: {sc.kind!r} needs a target with a density; target.kind {cfg.target['kind']!r} is sample-only"
+        )
+    base = default_score(target, sampler, grid, process)
+    if sc.kind == "exact":
+        return base
+    if sc.error == "bias":
+        return BiasedScore(base, sc.M)
+    return SmoothPerturbedScore(base, sc.M, frequency=sc.frequency)
+
+
+def build_setup(cfg: MeasureConfig) -> Setup:
+    """Target, process, grid, sampler and score named by ``cfg`` (ConfigError naming the key otherwise)."""
+    from theorylab.distributions import make_target
+    from theorylab.samplers import get_sampler
+
+    target = make_target(cfg.target)
+    grid = _build_grid(cfg)
+    process = _build_process(cfg, float(grid.T))
+    sampler = get_sampler(cfg.sampler.kind, **_sampler_options(cfg))
+    score = _build_score(cfg, target, sampler, grid, process)
+    return Setup(target, process, grid, sampler, score)
+
+
+def measure(cfg: MeasureConfig, *, device: Any = None) -> MeasureResult:
+    """Law of the sampler's output for ``cfg`` and its divergences to the target (one per ``metrics.names``)."""
+    from theorylab.laws import law_of_output
+    from theorylab.laws.compare import compare
+
+    start = time.perf_counter()
+    setup = build_setup(cfg)
+    m = cfg.metrics
+    output = law_of_output(
+        setup.target,
+        setup.score,
+        setup.sampler,
+        setup.grid,
+        method=m.method,
+        n_samples=m.n_samples,
+        seed=m.seed,
+        process=setup.process,
+        device=device,
+    )
+    estimates = []
+    for name in m.names:
+        options: Mapping[str, Any] = {}
+        if output.method == "samples":
+            options = {"rng": np.random.default_rng([m.seed, _name_key(name)])}
+        estimates.append(compare(output, name, setup.target, **options))
+    return MeasureResult(cfg, output, tuple(estimates), time.perf_counter() - start,
+                         {"N": int(setup.grid.N), "T": float(setup.grid.T)})
+
+
+def _name_key(name: str) -> int:
+    """A stable integer per metric name (seeds each metric's bootstrap independently of the others' order)."""
+    return int.from_bytes(name.encode(), "little") % (2**31)
