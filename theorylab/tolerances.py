@@ -74,3 +74,26 @@ FD_STEP: float = 1e-5
 #: (Cholesky vs eigendecomposition, POT's sqrtm vs a 2x2 trace formula, torch vs numpy). Condition numbers of the
 #: covariances drawn in tests are <= 1e3, so round-off is <= 1e3 * 1e2 * EPS ~ 2e-11; 1e-8 leaves a margin of 500.
 LINALG_RTOL: float = 1e-8
+
+#: Total variation allowed between a sampler's output law computed on a grid (theorylab.laws.grid_route) and the
+#: closed form (theorylab.laws.gaussian) on Gaussian targets: the issue's acceptance level. The grid propagation is
+#: geometrically convergent (rectangle rule on Gaussian-like integrands, Newton-inverted flows), so grids resolving
+#: every kernel with >= 1.5 nodes per standard deviation reach ~1e-13; 1e-8 leaves five orders of margin, while an
+#: indexing slip (a score fed the wrong time, a step off by one) moves the law by >= 1e-4 in TV.
+GRID_LAW_TV_ATOL: float = 1e-8
+
+#: Absolute agreement required between two adaptive integrations of the same probability-flow ODE run with local
+#: tolerances <= 1e-10 (the torch sampler's solve_ivp vs the flow-map ODE of theorylab.laws at 1e-12), on states of
+#: size O(1) over horizons T <= 3: global errors are <= ~100x the local tolerance (~1e-8 worst case, ~1e-10 seen),
+#: while a wrong time map or factor in the drift shows up at >= 1e-3.
+ODE_AGREEMENT_ATOL: float = 1e-8
+
+#: Relative gap allowed between a constrained maximum found by scipy.optimize (SLSQP, ftol 1e-14, >= 20 random
+#: starts) and an exact supremum derived by sympy. At a smooth constrained optimum SLSQP converges to ~1e-10
+#: relative; a wrong supremum (a missed branch or a wrong coefficient) differs by >= 1e-3 relative on the test grid.
+OPTIMIZER_RTOL: float = 1e-6
+
+#: Relative tolerance when the leading coefficient c of a series c h^n + O(h^{n+1}) derived by sympy is compared
+#: with gap(h) / h^n evaluated in 50-digit arithmetic (mpmath) at h = 1e-12: the next term contributes
+#: |c_{n+1} / c_n| h <= 1e-8 for the coefficient ratios (<= 1e4) of the tested domains, round-off ~1e-38.
+SERIES_COEFF_RTOL: float = 1e-6

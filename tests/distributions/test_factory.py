@@ -40,7 +40,8 @@ def test_gaussian_smile_digits():
     [
         ({"mean": [0.0]}, r"^target\.kind: missing"),
         ({"kind": "student"}, r"^target\.kind: unknown kind 'student'"),
-        ({"kind": "gaussian", "mean": [0.0], "cov": 1.0, "covs": 1.0}, r"^target\.covs: unknown key for kind 'gaussian'"),
+        ({"kind": "gaussian", "mean": [0.0], "cov": 1.0, "covs": 1.0},
+         r"^target\.covs: unknown key for kind 'gaussian'"),
         ({"kind": "gaussian", "mean": [0.0]}, r"^target\.cov: missing"),
         ({"kind": "gaussian", "mean": [0.0, 0.0], "cov": [[1.0, 2.0], [2.0, 1.0]]},
          r"^target\.cov: covariance is not positive definite$"),

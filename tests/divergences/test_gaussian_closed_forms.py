@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy import special
 
@@ -41,9 +41,12 @@ def assert_within_mc(exact: float, mc) -> None:
 
 
 def assert_quad_agrees(exact: float, quad) -> None:
-    """quad's own error estimate is below QUADRATURE_ATOL, and the closed form is within it."""
-    assert quad.uncertainty.kind == "quadrature" and quad.uncertainty.half_width <= QUADRATURE_ATOL
-    assert abs(quad.value - exact) <= QUADRATURE_ATOL, (exact, str(quad))
+    """quad's own error estimate is below QUADRATURE_ATOL, and the closed form is within it (both scaled by the
+    size of the value when it exceeds 1: KL between a wide and a narrow law reaches ~300 here, and quad works to a
+    relative tolerance)."""
+    tol = QUADRATURE_ATOL * max(1.0, abs(exact))
+    assert quad.uncertainty.kind == "quadrature" and quad.uncertainty.half_width <= tol
+    assert abs(quad.value - exact) <= tol, (exact, str(quad))
 
 
 @settings(max_examples=20, deadline=None)
@@ -63,6 +66,8 @@ def test_kl_and_hellinger_1d_match_quadrature(m1, m2, s1, s2):
 def test_kl_and_hellinger_any_dimension_match_monte_carlo(d, data):
     (m1, c1), (m2, c2) = data.draw(gaussian_params(d)), data.draw(gaussian_params(d))
     p, q = Gaussian(m1, c1), Gaussian(m2, c2)
+    # E_P[sqrt(q/p)] is heavy-tailed when the laws barely overlap (rare samples carry the mean): keep overlapping laws
+    assume(hellinger_gaussian(p, q).value ** 2 < 0.9)
     rng = np.random.default_rng(0)
     assert_within_mc(kl_gaussian(p, q).value, kl_monte_carlo(p, q, 40_000, rng))
     h = hellinger_monte_carlo(p, q, 40_000, rng)
@@ -123,12 +128,33 @@ def test_w2_2d_trace_formula(data):
 
 @settings(max_examples=10, deadline=None)
 @given(m1=MEAN, m2=MEAN, s1=STD, s2=STD)
-def test_js_1d_quadrature_matches_monte_carlo_and_is_below_ln2(m1, m2, s1, s2):
+def test_js_1d_quadrature_matches_mpmath_and_is_below_ln2(m1, m2, s1, s2):
+    # independent route: mpmath's tanh-sinh quadrature at 30 digits, cut at the means. (Monte Carlo is no good
+    # here: for nearly disjoint laws JS = ln 2 - tiny, and the overlap events that carry "tiny" are too rare to
+    # be sampled, so the CLT interval is overconfident; see the fixed case below for a Monte Carlo check.)
+    import mpmath as mp
+
     p, q = Gaussian(m1, s1**2), Gaussian(m2, s2**2)
     js = js_gaussian(p, q)
     assert js.uncertainty.kind == "quadrature" and js.uncertainty.half_width <= QUADRATURE_ATOL
     assert 0.0 <= js.value <= math.log(2.0)
-    assert_within_mc(js.value, js_monte_carlo(p, q, 40_000, np.random.default_rng(1)))
+    with mp.workdps(30):
+        fp = lambda x: mp.npdf(x, m1, s1)  # noqa: E731
+        fq = lambda x: mp.npdf(x, m2, s2)  # noqa: E731
+
+        def integrand(x):
+            a, b = fp(x), fq(x)
+            m = (a + b) / 2
+            return (a * mp.log(a / m) if a > 0 else 0) / 2 + (b * mp.log(b / m) if b > 0 else 0) / 2
+
+        cuts = sorted({m1 - 40 * s1, m2 - 40 * s2, m1, m2, m1 + 40 * s1, m2 + 40 * s2})
+        reference = float(mp.quad(integrand, [-mp.inf] + cuts + [mp.inf]))
+    assert abs(js.value - reference) <= QUADRATURE_ATOL
+
+
+def test_js_1d_matches_monte_carlo_on_overlapping_laws():
+    p, q = Gaussian(0.0, 1.0), Gaussian(1.0, 2.25)
+    assert_within_mc(js_gaussian(p, q).value, js_monte_carlo(p, q, 40_000, np.random.default_rng(1)))
 
 
 def test_js_of_far_apart_gaussians_tends_to_ln2_and_is_symmetric():
@@ -149,3 +175,53 @@ def test_closed_forms_vanish_on_equal_laws():
         e = f(g, g)
         assert e.uncertainty.kind == "exact"
         assert e.value == pytest.approx(0.0, abs=math.sqrt(LINALG_RTOL))
+
+
+def _mpmath_reference(m1, c1, m2, c2):
+    """KL, H and W2 at 50 significant digits, by the textbook formulas (matrix square roots with mpmath)."""
+    import mpmath as mp
+
+    with mp.workdps(50):
+        d = len(m1)
+        a, b = mp.matrix(c1.tolist()), mp.matrix(c2.tolist())
+        delta = mp.matrix((m1 - m2).tolist())
+        inv_b = b**-1
+        kl = (sum((inv_b * a)[i, i] for i in range(d)) + (delta.T * inv_b * delta)[0] - d
+              + mp.log(mp.det(b)) - mp.log(mp.det(a))) / 2
+        mid = (a + b) / 2
+        bc = mp.det(a) ** 0.25 * mp.det(b) ** 0.25 / mp.sqrt(mp.det(mid)) * mp.exp(-(delta.T * mid**-1 * delta)[0] / 8)
+        ra = mp.sqrtm(a)
+        fid = mp.sqrtm(ra * b * ra)
+        w2 = mp.sqrt((delta.T * delta)[0] + sum(a[i, i] + b[i, i] - 2 * fid[i, i] for i in range(d)))
+        return float(kl), float(mp.sqrt(1 - bc)), float(w2)
+
+
+@pytest.mark.parametrize("eps", [1e-1, 1e-3, 1e-6])
+def test_closed_forms_keep_relative_accuracy_for_nearly_equal_laws(eps):
+    # the regime of every convergence claim: the sampler's law -> the target. The textbook formulas cancel O(1)
+    # terms; ours must agree with a 50-digit evaluation to LINALG_RTOL relative down to eps = 1e-6 (KL ~ 1e-12)
+    rng = np.random.default_rng(8)
+    a = rng.normal(size=(3, 3))
+    c1 = a @ a.T + np.eye(3)
+    e = rng.normal(size=(3, 3))
+    c2 = c1 + eps * (e + e.T) / 2
+    m1 = rng.normal(size=3)
+    m2 = m1 + eps * rng.normal(size=3)
+    p, q = Gaussian(m1, c1), Gaussian(m2, c2)
+    kl, h, w2 = _mpmath_reference(m1, c1, m2, c2)
+    assert kl_gaussian(p, q).value == pytest.approx(kl, rel=LINALG_RTOL)
+    assert hellinger_gaussian(p, q).value == pytest.approx(h, rel=LINALG_RTOL)
+    assert w2_gaussian(p, q).value == pytest.approx(w2, rel=LINALG_RTOL)
+
+
+@settings(max_examples=15, deadline=None)
+@given(d=DIMS, data=st.data())
+def test_w2_agrees_with_pot_where_pot_is_accurate(d, data):
+    # POT's trace formula loses ~sqrt(EPS) absolutely on W2 near 0; away from 0 both must agree
+    import ot
+
+    (m1, c1), (m2, c2) = data.draw(gaussian_params(d)), data.draw(gaussian_params(d))
+    ours = w2_gaussian(Gaussian(m1, c1), Gaussian(m2, c2)).value
+    theirs = float(ot.gaussian.bures_wasserstein_distance(m1, m2, c1, c2))
+    scale = float(np.trace(c1) + np.trace(c2) + np.sum((m1 - m2) ** 2))
+    assert ours**2 == pytest.approx(theirs**2, abs=LINALG_RTOL * scale)

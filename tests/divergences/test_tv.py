@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
@@ -23,7 +23,7 @@ from theorylab.divergences import (
     tv_monte_carlo,
     tv_quad_1d,
 )
-from theorylab.tolerances import CLOSED_FORM_RTOL, LINALG_RTOL, MC_SIGMA, QUADRATURE_ATOL
+from theorylab.tolerances import CLOSED_FORM_RTOL, EPS, LINALG_RTOL, MC_SIGMA, QUADRATURE_ATOL
 
 # relative perturbation of a standard deviation: 0 (equal variances, the special branch) or tiny (the quadratic
 # nearly degenerates: one crossing point runs off to infinity)
@@ -67,7 +67,7 @@ def test_dmr_bounds_contain_the_2d_quadrature_value_for_equal_means(data):
 
     lam = linalg.eigh(q.covariance(), p.covariance(), eigvals_only=True) - 1.0
     scale = min(1.0, float(np.sqrt(np.sum(lam**2))))
-    if scale > 0.0:
+    if scale > LINALG_RTOL:  # below, both TV and scale are round-off
         assert 1.0 / 100.0 <= quad.value / scale * (1 + LINALG_RTOL) and quad.value / scale <= 1.5 * (1 + LINALG_RTOL)
 
 
@@ -100,7 +100,11 @@ def test_2d_quadrature_reduces_to_1d_when_one_coordinate_is_shared(m1, m2, s1, s
 def test_2d_quadrature_matches_monte_carlo(data):
     (m1, c1), (m2, c2) = data.draw(gaussian_params(2)), data.draw(gaussian_params(2))
     p, q = Gaussian(m1, c1), Gaussian(m2, c2)
-    assert_within_mc(tv_gaussian_2d_quad(p, q).value, tv_monte_carlo(p, q, 40_000, np.random.default_rng(5)))
+    exact = tv_gaussian_2d_quad(p, q).value
+    # nearly disjoint laws: 1 - TV is carried by overlap events too rare to sample, the CLT interval is then
+    # overconfident (a limitation of Monte Carlo, not of the quadrature); keep overlapping laws
+    assume(exact < 0.99)
+    assert_within_mc(exact, tv_monte_carlo(p, q, 40_000, np.random.default_rng(5)))
 
 
 @settings(max_examples=6, deadline=None)
@@ -112,6 +116,7 @@ def test_bounds_in_higher_dimension_contain_the_monte_carlo_interval_centre(d, d
     p, q = Gaussian(m1, c1), Gaussian(m2, c2)
     bounds = tv_gaussian(p, q)
     assert bounds.uncertainty.kind == "bounds"
+    assume(bounds.uncertainty.upper < 0.99)  # overlapping laws (see the 2D Monte Carlo test)
     mc = tv_monte_carlo(p, q, 40_000, np.random.default_rng(6))
     se = mc.uncertainty.half_width / z_of(mc.uncertainty.level)
     assert bounds.uncertainty.lower - MC_SIGMA * se <= mc.value <= bounds.uncertainty.upper + MC_SIGMA * se
@@ -129,4 +134,4 @@ def test_tv_limits():
     # a 1e-12 relative change of variance: the crossing points are still found, and TV obeys Pinsker's bound
     p, q = Gaussian(0.0, 1.0), Gaussian(0.0, 1.0 + 1e-12)
     tiny = tv_gaussian_1d(p, q).value
-    assert math.isfinite(tiny) and 0.0 <= tiny <= math.sqrt(kl_gaussian(p, q).value / 2.0) + LINALG_RTOL * 1e-4
+    assert math.isfinite(tiny) and 0.0 <= tiny <= math.sqrt(kl_gaussian(p, q).value / 2.0) + EPS

@@ -69,6 +69,7 @@ def parse_affine(A: Any, b: Any, noise_cov: Any, dim: int) -> tuple[np.ndarray, 
 def pushforward_gaussian(
     mean: np.ndarray, cov: np.ndarray, A: np.ndarray, b: np.ndarray, noise: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and (symmetrised) covariance of :math:`A X + b + \\varepsilon` for :math:`X \\sim \\mathcal N(\\mu, \\Sigma)`."""
+    """Mean and (symmetrised) covariance of :math:`A X + b + \\varepsilon` for
+    :math:`X \\sim \\mathcal N(\\mu, \\Sigma)`."""
     new_cov = A @ cov @ A.T + noise
     return A @ mean + b, 0.5 * (new_cov + new_cov.T)

@@ -115,7 +115,9 @@ class Gaussian(ForwardMarginalsMixin, Distribution):
         try:
             return Gaussian(mean, cov)
         except ConfigError:
-            raise ConfigError("A: the pushed-forward covariance A cov A^T + noise_cov is not positive definite") from None
+            raise ConfigError(
+                "A: the pushed-forward covariance A cov A^T + noise_cov is not positive definite"
+            ) from None
 
     def __repr__(self) -> str:
         return f"Gaussian(mean={self._mean.tolist()!r}, cov={self._cov.tolist()!r})"

@@ -118,7 +118,8 @@ class ForwardMarginalsMixin:
         return self._isotropic(*ou_coefficients(t))
 
     def chain_marginal(self, k: int, gamma: float) -> Any:
-        """Law of :math:`X_k`, :math:`X_{j+1} = (1-\\gamma)X_j + \\sqrt{2\\gamma}Z_{j+1}`, :math:`X_0 \\sim` ``self``."""
+        """Law of :math:`X_k`, :math:`X_{j+1} = (1-\\gamma)X_j + \\sqrt{2\\gamma}Z_{j+1}`,
+        :math:`X_0 \\sim` ``self``."""
         return self._isotropic(*chain_coefficients(k, gamma))
 
     def chain_marginal_schedule(self, gammas: Sequence[float] | np.ndarray) -> Any:

@@ -1,4 +1,4 @@
-"""Gaussian mixtures :math:`p = \\sum_k w_k \\mathcal N(\\mu_k, \\Sigma_k)` on :math:`\\mathbb R^d`, any ``d`` and ``K``.
+"""Gaussian mixtures :math:`p = \\sum_k w_k \\mathcal N(\\mu_k, \\Sigma_k)` on :math:`\\mathbb R^d`, any ``d``, ``K``.
 
 .. math::
 
@@ -154,7 +154,9 @@ class GaussianMixture(ForwardMarginalsMixin, Distribution):
         try:
             return GaussianMixture(self._weights, np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs]))
         except ConfigError:
-            raise ConfigError("A: the pushed-forward covariance A cov A^T + noise_cov is not positive definite") from None
+            raise ConfigError(
+                "A: the pushed-forward covariance A cov A^T + noise_cov is not positive definite"
+            ) from None
 
     def __repr__(self) -> str:
         return (f"GaussianMixture(weights={self._weights.tolist()!r}, means={self._means.tolist()!r}, "

@@ -1,8 +1,9 @@
 """Percentile bootstrap confidence intervals for sample-based divergence estimates.
 
-The percentile interval at level :math:`1-\\alpha` is :math:`[\\hat\\theta^*_{(\\alpha/2)}, \\hat\\theta^*_{(1-\\alpha/2)}]`,
-the empirical quantiles (order statistics, rounded outwards) of the statistic recomputed on ``B`` resamples drawn with replacement (Efron & Tibshirani
-1993, ch. 13). It reflects **sampling variability only**: a statistic whose expectation differs from the target
+The percentile interval at level :math:`1-\\alpha` is
+:math:`[\\hat\\theta^*_{(\\alpha/2)}, \\hat\\theta^*_{(1-\\alpha/2)}]`, the empirical quantiles (order statistics,
+rounded outwards) of the statistic recomputed on ``B`` resamples drawn with replacement (Efron & Tibshirani 1993,
+ch. 13). It reflects **sampling variability only**: a statistic whose expectation differs from the target
 (plug-in divergences between empirical measures, density-estimate divergences) is not corrected for its bias.
 """
 

@@ -10,6 +10,9 @@ name       two Gaussians                                          two 1D Gaussia
 ``w2``     closed form, Bures–Wasserstein (any d)                 quantile formula (quadrature)
 =========  =====================================================  ===========================================
 
+Typical use: the distance between a target (seed 002's mixture, slide "Mistura de gaussianas") and the exact law of
+a sampler's output, e.g. ``divergence("tv", target, target.chain_marginal(k, gamma))``.
+
 Anything else (mixtures in d >= 2, sample-only data sets) has no deterministic route here: use
 :mod:`theorylab.divergences.montecarlo` (laws with densities) or :mod:`theorylab.divergences.samples` (samples).
 A new divergence is one function plus one line in :data:`DIVERGENCES`.

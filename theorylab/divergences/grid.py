@@ -1,6 +1,10 @@
 """Divergences between densities tabulated on a uniform 1D or 2D grid (e.g. the law of a sampler's output computed
 on a grid by :mod:`theorylab.laws`).
 
+These are the numbers behind the TV bound of seed 000, slide "Convergencia de modelos de difusión De Bortoli et al.
+(2021a)", :math:`\\|\\mathcal L(Y_N) - \\pi\\|_{TV} \\le B e^{-T} + C(M + \\gamma^{1/2})e^{DT}`, when the law of
+:math:`Y_N` is only available on a grid.
+
 Inputs are the density **values** ``p``, ``q`` at the grid nodes (shape ``(n,)`` or ``(n1, n2)``, indexed like
 ``np.meshgrid(x, y, indexing="ij")``) and the node coordinates ``x`` (and ``y``), uniformly spaced.
 
@@ -18,8 +22,9 @@ For integrands with :math:`O(h^2)` error (kinks such as :math:`|p - q|`), Richar
 decaying integrands (Gaussian-like densities) the trapezoid rule converges faster than any power of :math:`h`, and
 :math:`|T_h - T_{2h}| \\approx |T_{2h} - I| \\gg |T_h - I|`: conservative again. (Simpson's rule, the Richardson
 extrapolation :math:`(4T_h - T_{2h})/3`, is *worse* than :math:`T_h` in that second regime, which is why the value
-reported is :math:`T_h`.) Each comparison uses the largest odd prefix of its nodes. The estimate presumes the grid resolves the
-densities (spacing well below their smallest length scale); an under-resolved grid has no reliable error estimate.
+reported is :math:`T_h`.) Each comparison uses the largest odd prefix of its nodes. The estimate presumes the grid
+resolves the densities (spacing well below their smallest length scale); an under-resolved grid has no reliable
+error estimate.
 
 Truncation: mass outside the grid is not seen. The masses :math:`\\int p`, :math:`\\int q` (same rule) are reported in
 the note, and where the divergence bounds the missing part it is added to the half-width: TV gains
@@ -363,7 +368,8 @@ def w2_grid_1d(p: Any, q: Any, x: Any, *, log: bool = False) -> Estimate:
         errors.append(change)
     err = max(errors)
     mass_p, mass_q = _trapezoid(pa, axes), _trapezoid(qa, axes)
-    note = (f"W2(P_h, P_2h) + W2(Q_h, Q_2h) (larger of even/odd coarse nodes); CDFs normalised to 1 (grid masses int p = {mass_p:.12g}, "
+    note = (f"W2(P_h, P_2h) + W2(Q_h, Q_2h) (larger of even/odd coarse nodes); CDFs normalised to 1 "
+            f"(grid masses int p = {mass_p:.12g}, "
             f"int q = {mass_q:.12g}); mass outside the grid is not seen")
     return Estimate("W2", value, "grid CDFs, exact quantile integral of the piecewise-linear inverses",
                     Uncertainty("grid", max(value - err, 0.0), value + err, None, note))

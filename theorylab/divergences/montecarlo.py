@@ -18,6 +18,9 @@ deviation. Useful where no closed form or 1D quadrature exists: Gaussian mixture
 Gaussians in :math:`d \\ge 2`, TV between Gaussians in :math:`d \\ge 3` (cf. :func:`~theorylab.divergences.gaussian.
 tv_gaussian_bounds`).
 
+Seed 000, slide "Esquema de la Demostración", controls TV through :math:`KL` (Pinsker); with these estimators both
+sides of such inequalities can be measured in any dimension.
+
 Conventions: TV :math:`= \\tfrac12\\|p-q\\|_1`; KL, JS natural log (:math:`JS \\le \\ln 2`); Hellinger
 :math:`H^2 = 1 - \\int\\sqrt{pq}`, value :math:`H`.
 """

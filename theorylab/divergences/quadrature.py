@@ -1,10 +1,10 @@
 """TV, KL, JS, Hellinger and W2 between one-dimensional Gaussian mixtures by adaptive quadrature.
 
 The laws are 1D :class:`~theorylab.distributions.Gaussian` or :class:`~theorylab.distributions.GaussianMixture`
-(seed 002, slide "Mistura de gaussianas": :math:`\\tfrac12\\mathcal N(-3,1/4) + \\tfrac12\\mathcal N(3,1)`). TV, KL, JS and Hellinger
-integrate with ``scipy.integrate.quad`` (QUADPACK QAGS) and report quad's own absolute error estimate as the
-uncertainty (kind ``"quadrature"``); W2 uses the vectorised ``scipy.integrate.tanhsinh`` and its error estimate
-(see :func:`w2_quantile_1d` for why).
+(seed 002, slide "Mistura de gaussianas": :math:`\\tfrac12\\mathcal N(-3,1/4) + \\tfrac12\\mathcal N(3,1)`).
+TV, KL, JS and Hellinger integrate with ``scipy.integrate.quad`` (QUADPACK QAGS) and report quad's own absolute
+error estimate as the uncertainty (kind ``"quadrature"``); W2 uses the vectorised ``scipy.integrate.tanhsinh`` and
+its error estimate (see :func:`w2_quantile_1d` for why).
 
 Conventions: TV :math:`= \\tfrac12\\int|p-q|`; KL :math:`= \\int p\\log(p/q)`; JS :math:`= \\tfrac12 KL(P\\|M) +
 \\tfrac12 KL(Q\\|M)`, natural log (:math:`\\le \\ln 2`); Hellinger :math:`H^2 = 1 - \\int\\sqrt{pq} =
@@ -179,8 +179,8 @@ def w2_quantile_1d(p: Any, q: Any) -> Estimate:
     .. math::
 
         W_2^2 = \\int_0^1 |F^{-1}(u) - G^{-1}(u)|^2 du
-              = \\int_{\\ln 2}^{\\infty} \\big(|F^{-1} - G^{-1}|^2(e^{-s}) + |\\bar F^{-1} - \\bar G^{-1}|^2(e^{-s})\\big)
-                e^{-s}\\,ds,
+              = \\int_{\\ln 2}^{\\infty} \\big(|F^{-1} - G^{-1}|^2(e^{-s})
+                + |\\bar F^{-1} - \\bar G^{-1}|^2(e^{-s})\\big) e^{-s}\\,ds,
 
     where :math:`\\bar F^{-1}(v)` is the :math:`x` with :math:`1 - F(x) = v`. Quantiles come from (vectorised)
     bisection on :math:`\\log F` and :math:`\\log(1-F)` (:meth:`Mixture1D.quantile_from_log`), accurate far in both

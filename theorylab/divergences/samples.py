@@ -379,8 +379,8 @@ _DENSITY_DOC = """
     -----
     **The estimate is biased, and the interval covers sampling variability only.** A histogram divergence is the
     divergence between the *binned* laws, which is at most the true one (data processing), plus an upward plug-in
-    bias from the noise of the counts (for TV up to :math:`\\\\tfrac12\\\\sum_b\\\\sqrt{p_b/n}`); a KDE divergence compares
-    the smoothed law :math:`p * K_h` with :math:`q`, biased by the smoothing. Neither bias is in the interval.
+    bias from the noise of the counts (for TV up to :math:`\\tfrac12\\sum_b\\sqrt{p_b/n}`); a KDE divergence
+    compares the smoothed law :math:`p * K_h` with :math:`q`, biased by the smoothing. Neither bias is in the interval.
 """
 
 

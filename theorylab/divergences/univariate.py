@@ -14,7 +14,8 @@ For :math:`p = \\sum_k w_k \\mathcal N(\\mu_k, \\sigma_k^2)`, with :math:`z_k = 
     \\log \\bar F(x) = \\operatorname{logsumexp}_k(\\log w_k + \\log\\Phi(-z_k)),
 
     E[X\\,1\\{X \\le y\\}] = \\sum_k w_k(\\mu_k\\Phi(z_k) - \\sigma_k\\varphi(z_k)), \\qquad
-    E[X^2 1\\{X \\le y\\}] = \\sum_k w_k\\big((\\mu_k^2+\\sigma_k^2)\\Phi(z_k) - \\sigma_k(\\mu_k + y)\\varphi(z_k)\\big).
+    E[X^2 1\\{X \\le y\\}] = \\sum_k w_k\\big((\\mu_k^2+\\sigma_k^2)\\Phi(z_k)
+        - \\sigma_k(\\mu_k + y)\\varphi(z_k)\\big).
 
 ``log_ndtr`` keeps :math:`\\log\\Phi` accurate far in the tails, so quantiles are found from log-probabilities
 (lower tail through :math:`\\log F`, upper tail through :math:`\\log\\bar F`), never from :math:`1 - u`.
