@@ -37,7 +37,6 @@ __all__ = [
     "backward_kernel_exact",
     "chain_marginal",
     "check_approx_kernel_matches_slide",
-    "check_chain_sigma",
     "check_quadratic_expansion",
     "check_taylor_remainder",
     "kernel_discrepancy",
@@ -47,7 +46,7 @@ __all__ = [
     "quadratic_bound_valid_region",
 ]
 
-SOURCE = "seed 000 / ¿Cómo invertimos el proceso forward?"
+SOURCE = "000 / ¿Cómo invertimos el proceso forward?"
 
 # Symbols: gamma the step; C the constant of the slide's assumptions; delta = ||x_{k+1} - x_k||,
 # rho = ||x_{k+1}||, r = ||x_k||; x the conditioning point x_{k+1}; xk the integration variable x_k;
@@ -195,7 +194,9 @@ class QuadraticBoundCounterexample:
 
 
 @cache
-def quadratic_bound_counterexample(C: int | sp.Rational = 4, gamma: sp.Rational = sp.Rational(1, 2)) -> QuadraticBoundCounterexample:  # noqa: E501
+def quadratic_bound_counterexample(
+    C: int | sp.Rational = 4, gamma: sp.Rational = sp.Rational(1, 2)  # noqa: N803 (the slide's name)
+) -> QuadraticBoundCounterexample:
     r"""The worst case of :func:`quadratic_bound_supremum` at ``(C, gamma)``, default :math:`(4, 1/2)`.
 
     :math:`x_{k+1} = (C, 0)`, :math:`x_k = (C-\sqrt{C\gamma}, 0)`. At :math:`(4, 1/2)`:
@@ -354,8 +355,11 @@ def check_taylor_remainder(form: str = "slide", case: str = "witness") -> Identi
 
 @dataclass(frozen=True)
 class KernelMoments:
-    """Mean and variance of a 1D Gaussian kernel :math:`x_k \\mid x_{k+1}`, as Derivations in ``(x, gamma, mu, v)``:
-    ``x`` is :math:`x_{k+1}`, ``mu`` and ``v`` the mean and variance of :math:`p_k`."""
+    """Mean and variance of a 1D Gaussian law, as two Derivations.
+
+    For the kernels :math:`x_k \\mid x_{k+1}` the args are ``(x, gamma, mu, v)``: ``x`` is :math:`x_{k+1}`, ``mu``
+    and ``v`` the mean and variance of :math:`p_k`; for :func:`chain_marginal` they are ``(mu0, s, gamma, k)``.
+    """
 
     mean: Derivation
     variance: Derivation
@@ -506,18 +510,8 @@ def chain_marginal() -> KernelMoments:
         lambda e: e.is_Pow and e.base == _gamma - 1 and e.exp == 2 * _k, lambda e: (1 - _gamma) ** (2 * _k)
     )
     args = (_mu0, _s, _gamma, _k)
-    src = "seed 000 / Denoising Score matching (m_k, sigma_k^2)"
+    src = "000 / Denoising Score matching (m_k, sigma_k^2)"
     return KernelMoments(
         Derivation("m_k mu0", mean, args, src, "sympy.rsolve of mu_{k+1} = (1-gamma) mu_k"),
         Derivation("s_k^2", sp.simplify(var), args, src, "sympy.rsolve of v_{k+1} = (1-gamma)^2 v_k + 2 gamma"),
     )
-
-
-@cache
-def check_chain_sigma() -> IdentityCheck:
-    r"""Check the seed's :math:`\sigma_k^2 = \{1-(1-\gamma)^{2k}\}/(1-\gamma/2)` against the noise part
-    :math:`s_k^2 - (1-\gamma)^{2k}s^2` of :func:`chain_marginal` (seed 000, slide 'Denoising Score matching')."""
-    var = chain_marginal().variance.expr
-    noise_part = sp.simplify(var - (1 - _gamma) ** (2 * _k) * _s**2)
-    seed = (1 - (1 - _gamma) ** (2 * _k)) / (1 - _gamma / 2)
-    return check_identity(noise_part, seed, domain={_gamma: GAMMA_DOMAIN, _k: (0, 50)})

@@ -36,6 +36,7 @@ from theorylab.symbolic.result import Derivation, IdentityCheck, check_identity
 
 __all__ = [
     "JS_CONVENTIONS",
+    "TWO_POINT_DOMAIN",
     "GeneratorOptimum",
     "check_value_decomposition",
     "check_value_identity",
@@ -49,7 +50,7 @@ __all__ = [
     "value_two_point",
 ]
 
-SOURCE = "seed 000 / Definición Formal de una GAN"
+SOURCE = "000 / Definición Formal de una GAN"
 
 #: The two conventions for the Jensen--Shannon divergence: ``"half"`` is the repository's
 #: :math:`\tfrac12 KL(P\|M) + \tfrac12 KL(Q\|M)`, ``"unnormalised"`` is :math:`KL(P\|M) + KL(Q\|M)`.

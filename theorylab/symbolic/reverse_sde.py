@@ -20,6 +20,7 @@ with ``sympy.dsolve``. Every check below is a PDE residual divided by the (posit
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from functools import cache
 
@@ -27,11 +28,13 @@ import sympy as sp
 
 from theorylab.errors import ConfigError
 from theorylab.symbolic.backward_kernel import chain_marginal, leading_term
-from theorylab.symbolic.result import Derivation, IdentityCheck, check_identity
+from theorylab.symbolic.result import Derivation, IdentityCheck, Truth, check_identity
+from theorylab.tolerances import SYMBOLIC_NUMERIC_ZERO
 
 __all__ = [
     "PROCESSES",
     "REVERSE_READINGS",
+    "GaussianMarginal",
     "LinearSDE",
     "StepGap",
     "ancestral_step_gap",
@@ -46,10 +49,8 @@ __all__ = [
     "reverse_diffusion_step_gap",
 ]
 
-SRC_000 = "seed 000 / 'Time Reversal' (reversión temporal)"
-SRC_002_REV = "seed 002 / Obtendo amostras com a SDE reversa"
-SRC_002_PF = "seed 002 / Fluxo de probabilidade e ODEs neurais"
-SRC_002_DISC = "seed 002 / Gerando amostras da SDE reversa"
+SRC_000 = "000 / 'Time Reversal' (reversión temporal)"
+SRC_002_VP = "002 / SMLD e DDPM como discretizações de SDEs"
 
 _t = sp.Symbol("t", nonnegative=True)  # forward time
 _s = sp.Symbol("s", nonnegative=True)  # reversed (forward-running) time s = T - t
@@ -119,14 +120,42 @@ def _gaussian(x: sp.Expr, mean: sp.Expr, var: sp.Expr) -> sp.Expr:
 
 
 def _fp_residual(density: sp.Expr, drift: sp.Expr, g2: sp.Expr, time: sp.Symbol) -> sp.Expr:
-    r""":math:`[\partial_\tau q + \partial_x(bq) - \tfrac12 g^2\partial_{xx}q]/q` (Fokker--Planck, forward in ``time``)."""
+    r""":math:`[\partial_\tau q + \partial_x(bq) - \tfrac12 g^2\partial_{xx}q]/q`: the Fokker--Planck residual,
+    forward in ``time``, divided by the density."""
     return (
         sp.diff(density, time) + sp.diff(drift * density, _x) - g2 / 2 * sp.diff(density, _x, 2)
     ) / density
 
 
+def _check_residual(residual: sp.Expr, *, n_probe: int = 6, seed: int = 0, digits: int = 50) -> IdentityCheck:
+    """``check_identity(residual, 0, domain=DOMAIN)``, preceded by a cheap search for a witness.
+
+    :func:`~theorylab.symbolic.result.check_identity` runs all its simplifications before looking for a witness;
+    on a non-zero residual of a few thousand operations (the VP schedule with wrong signs) ``cancel`` and
+    ``simplify`` do not finish in minutes. A refutation only needs one point, so ``n_probe`` random rational points
+    of :data:`DOMAIN` (drawn as ``check_identity`` draws them, same threshold) are evaluated first at ``digits``
+    digits; only when all vanish is ``check_identity`` called for the proof.
+    """
+    rng = random.Random(seed)
+    free = sorted(residual.free_symbols, key=lambda sym: sym.name)
+    for _ in range(n_probe):
+        point = {}
+        for sym in free:
+            lo, hi = DOMAIN.get(sym, (0.1, 3.0) if sym.is_positive or sym.is_nonnegative else (-3.0, 3.0))
+            point[sym] = sp.Rational(rng.randint(0, 10**6), 10**6) * sp.Rational(str(hi - lo)) + sp.Rational(str(lo))
+        value = sp.N(residual.subs(point), digits)
+        if value.is_real is False or abs(value) > SYMBOLIC_NUMERIC_ZERO * (1 + abs(value)):
+            witness = {sym.name: float(v) for sym, v in point.items()}
+            witness["residual"] = float(abs(value))
+            return IdentityCheck(
+                residual, sp.Integer(0), residual, Truth.FAILS, f"evaluated to {digits} digits (before simplifying)",
+                witness,
+            )
+    return check_identity(residual, sp.Integer(0), domain=DOMAIN)
+
+
 @cache
-def moment_odes(name: str = "vp") -> tuple[sp.Eq, sp.Eq]:
+def moment_odes(name: str = "ou") -> tuple[sp.Eq, sp.Eq]:
     r"""The ODEs of the mean and variance of a Gaussian solution of the Fokker--Planck equation.
 
     Substituting :math:`p = N(x; M(t), V(t))` (undefined :math:`M, V`) in the Fokker--Planck residual gives a
@@ -171,11 +200,10 @@ def gaussian_marginal(name: str = "ou") -> GaussianMarginal:
     mean = sp.dsolve(dm_eq, mean_f(_t), ics={mean_f(0): _mu0}).rhs
     var = sp.dsolve(dv_eq, var_f(_t), ics={var_f(0): _v0}).rhs
     args = (_t, _mu0, _v0) + (() if name == "ou" else (_beta0, _beta1))
+    src = SRC_000 if name == "ou" else SRC_002_VP
     return GaussianMarginal(
-        Derivation(f"M(t) [{name}]", sp.simplify(mean), args, SRC_000, "sympy.dsolve of M' = -a M, M(0) = mu0"),
-        Derivation(
-            f"V(t) [{name}]", sp.simplify(var), args, SRC_000, "sympy.dsolve of V' = -2 a V + g^2, V(0) = v0"
-        ),
+        Derivation(f"M(t) [{name}]", sp.simplify(mean), args, src, "sympy.dsolve of M' = -a M, M(0) = mu0"),
+        Derivation(f"V(t) [{name}]", sp.simplify(var), args, src, "sympy.dsolve of V' = -2 a V + g^2, V(0) = v0"),
     )
 
 
@@ -183,8 +211,7 @@ def gaussian_marginal(name: str = "ou") -> GaussianMarginal:
 def check_fokker_planck(name: str = "ou") -> IdentityCheck:
     """Sanity check: :func:`gaussian_marginal` solves the forward Fokker--Planck equation (residual / p = 0)."""
     sde, marg = linear_sde(name), gaussian_marginal(name)
-    residual = _fp_residual(marg.density(_x, _t), sde.drift(_x, _t), sde.g2, _t)
-    return check_identity(residual, sp.Integer(0), domain=DOMAIN)
+    return _check_residual(_fp_residual(marg.density(_x, _t), sde.drift(_x, _t), sde.g2, _t))
 
 
 @cache
@@ -206,8 +233,7 @@ def check_probability_flow(name: str = "ou", form: str = "correct") -> IdentityC
     else:
         raise ConfigError(f"form: must be 'correct' or 'seed', got {form!r}")
     velocity = sde.drift(_x, _t) - coeff * score
-    residual = _fp_residual(density, velocity, sp.Integer(0), _t)
-    return check_identity(residual, sp.Integer(0), domain=DOMAIN)
+    return _check_residual(_fp_residual(density, velocity, sp.Integer(0), _t))
 
 
 #: Readings of the reverse-time SDE, all checked on the marginals :math:`q_s = p_{T-s}` of :math:`Y_s = X_{T-s}`:
@@ -265,7 +291,7 @@ def check_reverse_sde(name: str = "ou", reading: str = "time-reversal") -> Ident
     sde, marg = linear_sde(name), gaussian_marginal(name)
     drift, g2 = _reverse_coefficients(sde, marg, reading)
     density = marg.density(_x, _T - _s)
-    return check_identity(_fp_residual(density, drift, g2, _s), sp.Integer(0), domain=DOMAIN)
+    return _check_residual(_fp_residual(density, drift, g2, _s))
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -338,7 +364,7 @@ def reverse_diffusion_step_gap() -> StepGap:
     beta_i = _beta * _h
     seed_mean = _y - (sp.sqrt(1 - beta_i) - 1) * _y + beta_i * _score
     seed_var = beta_i
-    f_now = vp.drift(_y, _t).subs(_BETA, _beta)
+    f_now = vp.drift(_y, _t).subs(_beta0, _beta - _beta1 * _t)  # beta(t_{i+1}) = beta
     em_mean, em_var = _em_reverse_step(f_now, _beta, _score)
     return _gap(seed_mean - em_mean, seed_var - em_var, _h)
 

@@ -12,8 +12,8 @@ Setting (1D unless said otherwise): :math:`X_k = m X_0 + \sigma Z`, :math:`Z\sim
 :math:`\sigma^2 = 1-e^{-2t}`. The data law is :math:`p_0 = N(\mu, s^2)` or a two-component Gaussian mixture.
 
 Every expectation below is computed by sympy: Gaussian integrals (Tweedie, conditional means; the base
-integral by ``sympy.integrate``, moments by differentiating it) or ``sympy.stats.E`` of polynomials in independent normals (losses); minimisers by
-``sympy.solve`` of the first-order conditions. The one non-polynomial check (Theorem 1 with :math:`s = \tanh`)
+integral by ``sympy.integrate``, moments by differentiating it) or ``sympy.stats.E`` of polynomials in
+independent normals (losses); minimisers by ``sympy.solve`` of the first-order conditions. The one non-polynomial check (Theorem 1 with :math:`s = \tanh`)
 is numerical: mpmath quadrature on :math:`\mathbb{R}` at 60 digits.
 """
 
@@ -36,6 +36,7 @@ __all__ = [
     "check_affine_minimiser_is_score",
     "check_bayes_conditional_score",
     "check_conditional_expectation_affine",
+    "check_dsm_esm_gap",
     "check_dsm_target",
     "check_ism_equivalence",
     "check_normalisation_invariance",
@@ -44,14 +45,15 @@ __all__ = [
     "dsm_affine",
     "dsm_target",
     "dsm_weight",
+    "esm_affine",
     "gaussian_marginal_score",
     "ism_affine",
     "kernel_score_energy",
     "mixture_marginal_score",
 ]
 
-SRC_000 = "seed 000"
-SRC_002 = "seed 002"
+SRC_000 = "000"
+SRC_002 = "002"
 
 # Symbols. x: the point X_k = x; x0: the data point; z: the noise; m, sigma: mean factor and std of p_{k|0};
 # mu, s: mean and std of a Gaussian p_0; w, mu1, s1, mu2, s2: a two-component mixture p_0; a, b: an affine
@@ -201,8 +203,9 @@ def check_tweedie(target: str = "gaussian") -> IdentityCheck:
     Parameters
     ----------
     target : {"gaussian", "mixture"}
-        :math:`p_0 = N(\mu, s^2)`, or a two-component Gaussian mixture (for the mixture the posterior is a mixture
-        too; sympy may only confirm the identity to 50 digits at random points, ``Truth.NUMERIC``).
+        :math:`p_0 = N(\mu, s^2)`, or a two-component Gaussian mixture (the posterior is then a mixture too). Both
+        are proved symbolically (``cancel`` of the residual); ``Truth.NUMERIC`` (50 digits at random points) would
+        be reported if a sympy version failed to simplify.
     """
     if target == "gaussian":
         weighted, marginal = _component_integrals()
@@ -305,6 +308,45 @@ def ism_affine(form: str = "full") -> Derivation:
     return Derivation(
         f"ISM[{form}](ax+b)", sp.expand(expr), _AFFINE_ARGS, f"{SRC_000} / Implicit Score matching", "sympy.stats.E"
     )
+
+
+def _expect_with_score(integrand: Callable[[sp.Expr], sp.Expr], xk: sp.Expr) -> sp.Expr:
+    """``E[integrand(grad log p_k(X_k))]``: the score is affine, ``A x + B``; the expectation is taken with
+    placeholder symbols ``A, B`` (``sympy.stats.E`` is slow on rational coefficients) and they are substituted
+    afterwards."""
+    score = sp.Poly(gaussian_marginal_score().expr, _x)
+    if score.degree() != 1:
+        raise RuntimeError(f"score of a Gaussian p_k is not affine: {score}")
+    slope, intercept = sp.symbols("A B", real=True)
+    value = stats.E(sp.expand(integrand(slope * xk + intercept)))
+    return sp.expand(value.subs({slope: score.coeff_monomial(_x), intercept: score.coeff_monomial(1)}))
+
+
+@cache
+def esm_affine() -> Derivation:
+    r"""Explicit score matching :math:`\mathrm{ESM}(f) = \mathbb{E}[(f(X_k) - \nabla\log p_k(X_k))^2]` for
+    :math:`f(x) = ax+b`, :math:`p_0 = N(\mu, s^2)`, with :math:`\nabla\log p_k` from
+    :func:`gaussian_marginal_score` (``sympy.stats.E``). Args ``(a, b, mu, s, m, sigma)``.
+
+    Seed 002, slide 'Estimando Scores para a SDE', equation (1) (at one time, :math:`\lambda = 1`).
+    """
+    _, _, xk = _noise_model()
+    expr = _expect_with_score(lambda score: (_affine(xk) - score) ** 2, xk)
+    return Derivation(
+        "ESM(ax+b)", sp.expand(expr), _AFFINE_ARGS, f"{SRC_002} / Estimando Scores para a SDE", "sympy.stats.E"
+    )
+
+
+@cache
+def check_dsm_esm_gap() -> IdentityCheck:
+    r"""Seed 002, 'Estimando Scores para a SDE': equation (1) equals the denoising form plus a constant,
+    :math:`\mathrm{DSM}(f) = \mathrm{ESM}(f) + \mathbb{E}\|\nabla\log p_{k|0}\|^2 - \mathbb{E}\|\nabla\log p_k\|^2`
+    (affine :math:`f`, Gaussian :math:`p_0`; the constant does not depend on :math:`(a, b)`). Both energies by
+    ``sympy.stats.E``."""
+    _, _, xk = _noise_model()
+    marginal_energy = _expect_with_score(lambda score: score**2, xk)
+    constant = kernel_score_energy(1).expr - marginal_energy
+    return check_identity(dsm_affine().expr - esm_affine().expr, constant, domain=_DOMAIN)
 
 
 @cache
@@ -431,7 +473,8 @@ def _quadrature_identity(
             point = {}
             for sym in params:
                 lo, hi = domain[sym]
-                point[sym] = mpmath.mpf(lo) + (mpmath.mpf(hi) - mpmath.mpf(lo)) * mpmath.mpf(rng.randint(0, 10**6)) / 10**6
+                fraction = mpmath.mpf(rng.randint(0, 10**6)) / 10**6
+                point[sym] = mpmath.mpf(lo) + (mpmath.mpf(hi) - mpmath.mpf(lo)) * fraction
             values = [point[sym] for sym in params]
             left, right = lhs(*values), rhs(*values)
             if abs(left - right) > SYMBOLIC_NUMERIC_ZERO * (1 + abs(left)):
@@ -451,7 +494,10 @@ def _quadrature_identity(
 def check_theorem1(model: str = "affine") -> IdentityCheck:
     r"""Seed 002, Theorem 1 (Hyvärinen): for :math:`p = N(\mu, v)`,
 
-    .. math:: \mathbb{E}_p[(s - \nabla\log p)^2] = \mathbb{E}_p[s^2 + 2s'] + C, \qquad C = \mathbb{E}_p[(\nabla\log p)^2] = 1/v .
+    .. math::
+
+        \mathbb{E}_p[(s - \nabla\log p)^2] = \mathbb{E}_p[s^2 + 2s'] + C,
+        \qquad C = \mathbb{E}_p[(\nabla\log p)^2] = 1/v .
 
     ``model="affine"``: :math:`s = ax+b`, proved with ``sympy.stats.E``. ``model="tanh"``: :math:`s = \tanh x`
     (non-polynomial, satisfies :math:`p\,s\to0` at infinity), both sides by mpmath quadrature at 60 digits at
