@@ -42,8 +42,11 @@ thm_means = st.floats(min_value=-2.0, max_value=2.0, allow_nan=False, allow_infi
 thm_vars = st.floats(min_value=0.2, max_value=3.0, allow_nan=False, allow_infinity=False)
 
 
-def _quad(f, lo: float = -60.0, hi: float = 60.0) -> float:
-    value, err = integrate.quad(f, lo, hi, epsabs=QUADRATURE_ATOL / 100, epsrel=1e-12, limit=400)
+def _quad(f, lo: float = -60.0, hi: float = 60.0, points=None) -> float:
+    # Relative accuracy only when the integrals can be tiny (p_k far in its tail): an absolute floor would let quad
+    # stop at ~1e-3 relative error there. ``points`` tells quad where the integrand peaks.
+    epsabs = 0.0 if points is not None else QUADRATURE_ATOL / 100
+    value, err = integrate.quad(f, lo, hi, epsabs=epsabs, epsrel=1e-12, limit=400, points=points)
     return value
 
 
@@ -55,8 +58,11 @@ def _mixture_p_k(x: float, w: float, mus, ss, m: float, sigma: float) -> tuple[f
 
     lo = min(mus) - 15 * max(ss)
     hi = max(mus) + 15 * max(ss)
-    den = _quad(joint, lo, hi)
-    num = _quad(lambda x0: -(x - m * x0) / sigma**2 * joint(x0), lo, hi)
+    # each component's posterior of x0 given x_k = x peaks at (mu/s^2 + m x/sigma^2) / (1/s^2 + m^2/sigma^2)
+    peaks = sorted({min(max((mu / s**2 + m * x / sigma**2) / (1 / s**2 + m**2 / sigma**2), lo), hi)
+                    for mu, s in zip(mus, ss)})
+    den = _quad(joint, lo, hi, peaks)
+    num = _quad(lambda x0: -(x - m * x0) / sigma**2 * joint(x0), lo, hi, peaks)
     return den, num
 
 

@@ -196,20 +196,51 @@ def check_identity(
         if lhs.shape != rhs.shape:
             raise ValueError(f"shapes differ: {lhs.shape} vs {rhs.shape}")
     residual = lhs - rhs
+    rng = random.Random(seed)
+    domain = dict(domain or {})
+    # A cheap probe first: a false identity is refuted at a random point before sympy spends minutes trying to
+    # simplify a residual that is not 0. Unevaluable residuals (undefined functions) skip the probe.
+    try:
+        witness = _search_witness(residual, lhs, rhs, domain, _PROBE_POINTS, rng, digits)
+    except _Unevaluable:
+        witness = None
+    if witness is not None:
+        return IdentityCheck(lhs, rhs, residual, Truth.FAILS, f"evaluated to {digits} digits", witness)
     simplified, how = simplify_to_zero(residual)
     if how is not None:
         return IdentityCheck(lhs, rhs, simplified, Truth.PROVED, f"sympy {how} of lhs - rhs gives 0")
+    try:
+        witness = _search_witness(simplified, lhs, rhs, domain, n_points, rng, digits)
+    except _Unevaluable as exc:
+        raise ValueError(f"cannot decide lhs == rhs: the residual {exc} does not evaluate to a number") from None
+    if witness is not None:
+        return IdentityCheck(lhs, rhs, simplified, Truth.FAILS, f"evaluated to {digits} digits", witness)
+    return IdentityCheck(
+        lhs, rhs, simplified, Truth.NUMERIC, f"not simplified to 0; zero to {digits} digits at {n_points} random points"
+    )
 
-    entries: Sequence[sp.Basic] = list(simplified) if isinstance(simplified, sp.MatrixBase) else [simplified]
-    lhs_entries = list(lhs) if isinstance(lhs, sp.MatrixBase) else [lhs]
-    rhs_entries = list(rhs) if isinstance(rhs, sp.MatrixBase) else [rhs]
+
+#: Random points tried before any simplification (a false identity is usually refuted at the first one).
+_PROBE_POINTS = 3
+
+
+class _Unevaluable(Exception):
+    """The residual does not evaluate to a number at a point (it contains undefined functions, say)."""
+
+
+def _entries(expr: sp.Basic) -> list[sp.Basic]:
+    return list(expr) if isinstance(expr, sp.MatrixBase) else [expr]
+
+
+def _search_witness(residual, lhs, rhs, domain, n_points: int, rng: random.Random, digits: int):
+    """First random point of ``domain`` where ``|residual| > SYMBOLIC_NUMERIC_ZERO * (1 + |lhs|)``, as a witness
+    dict (symbol name -> value, plus ``"residual"``), or None."""
+    entries, lhs_entries, rhs_entries = _entries(residual), _entries(lhs), _entries(rhs)
     # every free symbol of both sides gets a value (some may have cancelled out of the residual)
     free = sorted(
         set().union(*(sp.sympify(e).free_symbols for e in [*entries, *lhs_entries, *rhs_entries])),
         key=lambda s: s.name,
     )
-    domain = dict(domain or {})
-    rng = random.Random(seed)
     for _ in range(n_points):
         point = {}
         for s in free:
@@ -220,12 +251,12 @@ def check_identity(
             else:
                 point[s] = sp.Rational(rng.randint(0, 10**6), 10**6) * sp.Rational(str(hi - lo)) + sp.Rational(str(lo))
         for entry, side in zip(entries, lhs_entries, strict=False):
-            value = sp.N(entry.subs(point), digits)
-            scale = 1 + abs(sp.N(sp.sympify(side).subs(point), digits))
-            if value.is_real is False or abs(value) > SYMBOLIC_NUMERIC_ZERO * scale:
+            value = sp.N(sp.sympify(entry).subs(point), digits)
+            side_value = sp.N(sp.sympify(side).subs(point), digits)
+            if not value.is_number or not side_value.is_number:
+                raise _Unevaluable(sp.sstr(entry)[:80])
+            if value.is_real is False or abs(value) > SYMBOLIC_NUMERIC_ZERO * (1 + abs(side_value)):
                 witness = {s.name: float(v) for s, v in point.items()}
                 witness["residual"] = float(abs(value))
-                return IdentityCheck(lhs, rhs, simplified, Truth.FAILS, f"evaluated to {digits} digits", witness)
-    return IdentityCheck(
-        lhs, rhs, simplified, Truth.NUMERIC, f"not simplified to 0; zero to {digits} digits at {n_points} random points"
-    )
+                return witness
+    return None
