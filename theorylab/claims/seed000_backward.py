@@ -6,12 +6,159 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from theorylab.claims.model import EvidenceKind, Evidence
+import sympy as sp
+
+from theorylab.claims.model import Evidence, EvidenceKind
 from theorylab.claims.registry import SEED_000, claim
-from theorylab.claims.verdicts import from_evidence
+from theorylab.claims.verdicts import conditional, evidence_from_identity, from_evidence
+from theorylab.symbolic import backward_kernel as bk
+from theorylab.symbolic import reverse_sde
 from theorylab.tolerances import RATE_SLOPE_ATOL
 
 LOC_INVERT = "¿Cómo invertimos el proceso forward?"
+
+
+@claim(
+    "000.backward.quadratic-expansion",
+    source=SEED_000,
+    location=LOC_INVERT,
+    statement=r"\|x_{k+1} - (1-\gamma)x_k\|^2 = \|x_k - (1+\gamma)x_{k+1}\|^2 - 2\gamma\|x_{k+1}-x_k\|^2 "
+    r"+ \gamma^2\{\|x_k\|^2 - \|x_{k+1}\|^2\}",
+    evidence=EvidenceKind.SYMBOLIC,
+)
+def quadratic_expansion():
+    """Expanded with symbolic vectors in d = 1, 2, 3 (the identity is a polynomial identity in inner products)."""
+    return from_evidence([evidence_from_identity(bk.check_quadratic_expansion(d), f"d = {d}") for d in (1, 2, 3)])
+
+
+@claim(
+    "000.backward.quadratic-bound",
+    source=SEED_000,
+    location=LOC_INVERT,
+    statement=r"\|x_{k+1}-x_k\|^2 \le C\gamma,\ \max(\|x_k\|,\|x_{k+1}\|) \le C \Rightarrow "
+    r"|\|x_{k+1}-(1-\gamma)x_k\|^2 - \|x_k-(1+\gamma)x_{k+1}\|^2| \le 4C\gamma^2",
+    evidence=EvidenceKind.COUNTEREXAMPLE,
+)
+def quadratic_bound():
+    """The exact supremum S(C, gamma) of the left side under the assumptions (derived; matches SLSQP) exceeds
+    4 C gamma^2 at C = 4, gamma = 1/2 (explicit admissible vectors); it stays below iff C <= (2+gamma)^2/(4 gamma),
+    in particular for all gamma in (0, 1) iff C <= 9/4, and for every C once gamma is small enough."""
+    cx = bk.quadratic_bound_counterexample()
+    region = bk.quadratic_bound_valid_region()
+    c, g = sp.symbols("C gamma", positive=True)
+    as_written = [
+        Evidence(
+            EvidenceKind.COUNTEREXAMPLE,
+            f"C = {cx.C}, gamma = {cx.gamma}, x_(k+1) = {list(cx.x_k1)}, x_k = {list(cx.x_k)} (admissible: "
+            f"{cx.admissible}): |difference| = {cx.lhs} = {float(cx.lhs):.4f} vs 4 C gamma^2 = {cx.bound}",
+            not (cx.admissible and cx.violates),
+            {"C": str(cx.C), "gamma": str(cx.gamma), "lhs": float(cx.lhs), "bound": float(cx.bound)},
+        )
+    ]
+    restricted = [
+        Evidence(
+            EvidenceKind.SYMBOLIC,
+            f"S(C, gamma) <= 4 C gamma^2 iff C <= {region.c_max.expr}; uniform in gamma in (0,1) iff C <= "
+            f"{region.c_uniform}; for C > 2 iff gamma <= {region.gamma_max.expr}",
+            bool(region.c_uniform == sp.Rational(9, 4)),
+            {"c_max": str(region.c_max.expr), "gamma_max": str(region.gamma_max.expr)},
+        ),
+        evidence_from_identity(_bound_at_region_edge(region),
+                               "S(C_max(gamma), gamma) = 4 C_max gamma^2 (the condition is sharp)"),
+    ]
+    return conditional(as_written, restricted,
+                       "C <= (2+gamma)^2/(4 gamma), e.g. every gamma in (0,1) when C <= 9/4; the O(gamma^2) order "
+                       "holds for all C with the sharp constant 2C + 2C^{3/2}gamma^{1/2} - C gamma")
+
+
+def _bound_at_region_edge(region):
+    from theorylab.symbolic.result import check_identity
+
+    sup = bk.quadratic_bound_supremum().expr.args[0][0]  # branch gamma <= 4C
+    C, g = bk.quadratic_bound_supremum().args
+    edge = region.c_max.expr.subs(region.c_max.args[0], g)
+    return check_identity(sup.subs(C, edge), (4 * C * g**2).subs(C, edge), domain={g: (0.05, 0.95)})
+
+
+@claim(
+    "000.backward.taylor-remainder",
+    source=SEED_000,
+    location=LOC_INVERT,
+    statement=r"\log p_k(x_k) = \log p_k(x_{k+1}) + \langle \nabla\log p_k(x_{k+1}), x_k - x_{k+1}\rangle + "
+    r"\int_0^1 \nabla^2\log p_k((1-t)x_{k+1} + t x_k)(x_k - x_{k+1})^{\otimes 2}\,dt",
+    evidence=EvidenceKind.COUNTEREXAMPLE,
+)
+def taylor_remainder():
+    """The integral remainder lacks the weight (1 - t): a Gaussian log-density is a witness; the weighted form is
+    proved for a generic quartic in 2D and, by integration by parts, for any C^2 function."""
+    return from_evidence(
+        [evidence_from_identity(bk.check_taylor_remainder("slide", "witness"), "log p = -x^2/2, weight 1")],
+        correction=(
+            r"\int_0^1 (1-t)\,\nabla^2\log p_k((1-t)x_{k+1} + t x_k)(x_k - x_{k+1})^{\otimes 2}\,dt",
+            [
+                evidence_from_identity(bk.check_taylor_remainder("corrected", "quartic"), "generic quartic in 2D"),
+                evidence_from_identity(bk.check_taylor_remainder("corrected", "general"), "any C^2 f (by parts)"),
+            ],
+        ),
+    )
+
+
+@claim(
+    "000.backward.gaussian-approximation",
+    source=SEED_000,
+    location=LOC_INVERT,
+    statement=r"p_{k|k+1}(x_k|x_{k+1}) \approx N(x_k; x_{k+1} + \gamma\{x_{k+1} + 2\nabla\log p_k(x_{k+1})\}, "
+    r"2\gamma\,\mathrm{Id})",
+    evidence=EvidenceKind.SYMBOLIC,
+)
+def gaussian_approximation():
+    """For p_k = N(mu, v): completing the square in the slide's exponent gives the stated Gaussian; against the
+    exact backward kernel (Bayes) the mean and variance gaps are O(gamma^2) and the per-step KL is O(gamma^2),
+    i.e. relative to the kernel's variance 2 gamma the approximation is first-order accurate."""
+    gaps = bk.kernel_discrepancy()
+    orders = {"mean": gaps.mean_order, "variance": gaps.variance_order, "kl": gaps.kl_order}
+    return from_evidence(
+        [
+            evidence_from_identity(bk.check_approx_kernel_matches_slide(),
+                                   "square completed in the slide's exponent vs the slide's Gaussian"),
+            Evidence(
+                EvidenceKind.SYMBOLIC,
+                f"exact minus approximate kernel (sympy series in gamma): mean gap gamma^{gaps.mean_order} "
+                f"({gaps.mean_coeff.expr}), variance gap gamma^{gaps.variance_order} ({gaps.variance_coeff.expr}), "
+                f"KL gamma^{gaps.kl_order} ({gaps.kl_coeff.expr})",
+                all(o >= 2 for o in orders.values()),
+                {k: int(v) for k, v in orders.items()},
+            ),
+        ]
+    )
+
+
+@claim(
+    "000.backward.em-of-reverse-sde",
+    source=SEED_000,
+    location="'Time Reversal' (reversión temporal); En la práctica",
+    statement=r"\text{the discrete backward recursion is the Euler--Maruyama discretisation of } "
+    r"dY_t = \{Y_t + 2\nabla\log p_{T-t}(Y_t)\}dt + \sqrt2 dB_t;\ Y_{k+1} = Y_k + \gamma\{Y_k + 2s((N-k)\gamma, "
+    r"Y_k)\} + \sqrt{2\gamma}Z_{k+1}",
+    evidence=EvidenceKind.SYMBOLIC,
+)
+def em_of_reverse_sde():
+    """The continuous-time sampler is exactly the EM step (score fed T - k gamma); the ancestral step, whose score is
+    fed k gamma while its state sits at forward time (k+1) gamma, matches the EM step to first order only."""
+    gap = reverse_sde.ancestral_step_gap("ou")
+    return from_evidence(
+        [
+            evidence_from_identity(reverse_sde.check_seed000_continuous_sampler(),
+                                   "Y_{k+1} map vs EM step of the reverse SDE at t = k gamma"),
+            Evidence(
+                EvidenceKind.SYMBOLIC,
+                f"ancestral step minus EM step: mean gap gamma^{gap.mean_order} ({gap.mean_coeff}), variance gap "
+                f"{'0' if gap.variance_order is None else f'gamma^{gap.variance_order}'}: a first-order match",
+                gap.mean_order is not None and gap.mean_order >= 2 and gap.variance_order in (None, 2, 3),
+                {"mean_order": gap.mean_order, "variance_order": gap.variance_order},
+            ),
+        ]
+    )
 
 
 def _log_ratio_sup(gamma: float, C: float, s0: float, k: int, n_grid: int = 801) -> float:

@@ -2,9 +2,104 @@
 
 from __future__ import annotations
 
-from theorylab.claims.model import EvidenceKind
+import sympy as sp
+
+from theorylab.claims.model import Evidence, EvidenceKind
 from theorylab.claims.registry import SEED_000, claim
-from theorylab.claims.verdicts import pending
+from theorylab.claims.verdicts import convention, evidence_from_identity, from_evidence, pending
+from theorylab.symbolic import gan
+from theorylab.symbolic.result import check_identity
+
+LOC_GAN = "Definición Formal de una GAN"
+
+
+@claim(
+    "000.gan.pointwise-maximiser",
+    source=SEED_000,
+    location=f"{LOC_GAN} (Esquema de demostración, paso 2)",
+    statement=r"y \mapsto a\ln y + b\ln(1-y) \text{ attains its maximum at } y^* = \frac{a}{a+b}",
+    evidence=EvidenceKind.SYMBOLIC,
+)
+def pointwise_maximiser():
+    """sympy.solve of h'(y) = 0 and the sign of h'' at the root (a, b > 0)."""
+    a, b = sp.symbols("a b", positive=True)
+    y_star = gan.pointwise_maximiser()
+    curvature = gan.pointwise_curvature()
+    return from_evidence(
+        [
+            evidence_from_identity(check_identity(y_star.expr, a / (a + b)), "unique root of h'(y) vs a/(a+b)"),
+            Evidence(EvidenceKind.SYMBOLIC, f"h''(y*) = {curvature.expr} < 0 for a, b > 0 (sympy)",
+                     bool(curvature.expr.is_negative), {"curvature": str(curvature.expr)}),
+        ]
+    )
+
+
+@claim(
+    "000.gan.optimal-discriminator",
+    source=SEED_000,
+    location=f"{LOC_GAN} (Teorema, Discriminador Óptimo)",
+    statement=r"D^*(x) = \frac{d\pi}{d(\mu_G + \pi)}(x) \text{ is the optimal discriminator, and it exists and is unique}",
+    evidence=EvidenceKind.SYMBOLIC,
+)
+def optimal_discriminator():
+    """Pointwise maximisation of p ln D + q ln(1 - D) gives p/(p+q); strict concavity makes it unique where
+    p + q > 0 (i.e. (pi + mu_G)-almost everywhere, which is the sense of 'unique' for a density ratio)."""
+    p, q = sp.symbols("p q", positive=True)
+    d_star = gan.optimal_discriminator()
+    curvature = gan.pointwise_curvature()
+    return from_evidence(
+        [
+            evidence_from_identity(check_identity(d_star.expr, p / (p + q)), "argmax_D p ln D + q ln(1-D) vs p/(p+q)"),
+            Evidence(EvidenceKind.SYMBOLIC, "strictly concave in D (h'' < 0): the maximiser is unique where p+q > 0",
+                     bool(curvature.expr.is_negative), {}),
+        ]
+    )
+
+
+@claim(
+    "000.gan.value-js",
+    source=SEED_000,
+    location=f"{LOC_GAN} (Teorema, Discriminador Óptimo)",
+    statement=r"V(\mu_G, \mu_D^*) = JS(\pi, \mu_G) - 2\ln 2",
+    evidence=EvidenceKind.SYMBOLIC,
+)
+def value_js():
+    """The integrand identity, then the two-point family: true for the un-halved JS = KL(P||M) + KL(Q||M), false for
+    the 1/2-weighted JS (theorylab's convention), where V = 2 JS - ln 4."""
+    decomposition = evidence_from_identity(gan.check_value_decomposition(),
+                                           "integrand = p ln(2p/(p+q)) + q ln(2q/(p+q)) - (p+q) ln 2")
+    return convention(
+        {
+            "JS = KL(P||M) + KL(Q||M) (un-halved)": [
+                decomposition,
+                evidence_from_identity(gan.check_value_identity("unnormalised", "slide"), "two-point V vs JS - 2 ln 2"),
+            ],
+            "JS = (KL(P||M) + KL(Q||M))/2 (then V = 2 JS - ln 4)": [
+                evidence_from_identity(gan.check_value_identity("half", "slide"), "two-point V vs JS - 2 ln 2"),
+            ],
+        }
+    )
+
+
+@claim(
+    "000.gan.optimal-generator",
+    source=SEED_000,
+    location=f"{LOC_GAN} (Teorema, Generador Óptimo)",
+    statement=r"C(\mu_G) = JS(\mu, \mu_G) - 2\ln 2 \text{ has its global minimum at } \mu_G^* = \pi,\ C(\pi) = -\ln 4",
+    evidence=EvidenceKind.SYMBOLIC,
+)
+def optimal_generator():
+    """On the two-point family: the unique critical point of C(q) is q = p, C is strictly convex in q, C(p) = -ln 4.
+    (The slide's 'JS(mu, mu_G)' is read as JS(pi, mu_G).)"""
+    opt = gan.minimum_of_C()
+    p = sp.Symbol("p", positive=True)
+    return from_evidence(
+        [
+            evidence_from_identity(check_identity(opt.argmin.expr, opt.argmin.args[0]), "argmin q* vs p"),
+            evidence_from_identity(check_identity(opt.minimum.expr, -sp.log(4)), "C(q*) vs -ln 4"),
+            evidence_from_identity(opt.convexity, "d2C/dq2 = p/(q(p+q)) + (1-p)/((1-q)(2-p-q)) > 0"),
+        ]
+    )
 
 
 @claim(

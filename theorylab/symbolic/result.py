@@ -121,7 +121,10 @@ class IdentityCheck:
         if self.truth is Truth.FAILS:
             point = ", ".join(f"{k}={v:.6g}" for k, v in self.witness.items() if k != "residual")
             return f"fails at {point}: residual = {self.witness['residual']:.6g} ({self.method})"
-        return f"{self.truth.value}: residual = {sp.sstr(self.residual)} ({self.method})"
+        if self.truth is Truth.PROVED:
+            return f"proved: {self.method}"
+        residual = " ".join(sp.sstr(self.residual).split())
+        return f"{self.truth.value}: residual {residual[:80]} ({self.method})"
 
 
 _SIMPLIFIERS: tuple[tuple[str, Callable[[sp.Basic], sp.Basic]], ...] = (
