@@ -9,7 +9,7 @@ from theorylab.claims.model import Evidence, EvidenceKind
 from theorylab.claims.registry import SEED_000, claim
 from theorylab.claims.verdicts import evidence_from_comparison, evidence_from_identity, from_evidence, pending
 from theorylab.tolerances import CLOSED_FORM_ATOL
-from theorylab.symbolic import generator, ou
+from theorylab.symbolic import generator, ou, reverse_sde
 
 LOC_OU = "Análisis del proceso Ornstein-Uhlenbeck"
 LOC_THEOREM = "Convergencia de modelos de difusión De Bortoli et al. (2021a)"
@@ -146,6 +146,26 @@ def dynkin():
         for route, c in generator.check_dynkin_ou(power).items():
             evidence.append(evidence_from_identity(c, f"f = x^{power}, route {route}"))
     return from_evidence(evidence)
+
+
+@claim(
+    "000.ou.time-reversal",
+    source=SEED_000,
+    location="'Time Reversal' (reversión temporal)",
+    statement=r"(Y_t)_{t\in[0,T]} = (X_{T-t}) \text{ solves } dY_t = \{Y_t + 2\nabla\log p_{T-t}(Y_t)\}dt + \sqrt2\,dB_t",
+    evidence=EvidenceKind.SYMBOLIC,
+)
+def time_reversal():
+    """The Fokker-Planck equation of the stated SDE is satisfied by q_t = p_{T-t} (Gaussian p_t of the OU process
+    from a Gaussian X_0, general mean and variance), i.e. the SDE has the time-reversed marginals; the general
+    formula -f + g^2 grad log p is checked the same way for OU and VP."""
+    return from_evidence(
+        [
+            evidence_from_identity(reverse_sde.check_reverse_sde("ou", "seed000"), "OU, the slide's SDE"),
+            evidence_from_identity(reverse_sde.check_reverse_sde("ou", "time-reversal"), "OU, -f + g^2 score"),
+            evidence_from_identity(reverse_sde.check_reverse_sde("vp", "time-reversal"), "VP, -f + g^2 score"),
+        ]
+    )
 
 
 @claim(

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import sympy as sp
 
-from theorylab.claims.model import EvidenceKind
+from theorylab.claims.model import Evidence, EvidenceKind
 from theorylab.claims.registry import SEED_002, claim
-from theorylab.claims.verdicts import evidence_from_identity, from_evidence, pending
-from theorylab.symbolic import vp_ve
+from theorylab.claims.verdicts import convention, evidence_from_identity, from_evidence, pending
+from theorylab.symbolic import reverse_sde, vp_ve
+from theorylab.symbolic import score_matching as sm
 from theorylab.symbolic.result import check_identity
 
 LOC_KERNELS = "SMLD e DDPM como discretizações de SDEs"
@@ -84,6 +85,151 @@ def discretisations():
             evidence_from_identity(smld.mean_first_order, "SMLD mean to O(h)"),
         ]
     )
+
+
+@claim(
+    "002.score.normalisation",
+    source=SEED_002,
+    location="Por que o uso da função score é importante?",
+    statement=r"\nabla\log(p_0(x)/Z) = \nabla\log p_0(x)",
+    evidence=EvidenceKind.SYMBOLIC,
+)
+def score_normalisation():
+    return from_evidence([evidence_from_identity(sm.check_normalisation_invariance(), "grad log(p/Z) vs grad log p")])
+
+
+@claim(
+    "002.sde.reverse",
+    source=SEED_002,
+    location="Obtendo amostras com a SDE reversa",
+    statement=r"\tilde x(t) = x(T-t):\ d\tilde x = [f(\tilde x, t)dt - g(t)^2\nabla_{\tilde x}\log p_{T-t}(\tilde x)]dt "
+    r"+ g(t)\,d\bar W",
+    evidence=EvidenceKind.SYMBOLIC,
+)
+def reverse_sde_claim():
+    """Fokker-Planck of each reading against the time-reversed Gaussian marginals (OU and VP): literally (t running
+    forward, x~(t) = x(T-t)) the signs are wrong, also with f, g evaluated at T - t; read as Song et al. do (t
+    running from T down to 0, p_t for p_{T-t}) it holds. (The doubled 'dt' inside the bracket is a typo.)"""
+    return convention(
+        {
+            "Song et al.'s reading: t runs from T to 0 (dt < 0) and p_{T-t} is read as p_t": [
+                evidence_from_identity(reverse_sde.check_reverse_sde(n, "song-backward"), f"{n}, backward time")
+                for n in ("ou", "vp")
+            ],
+            "literal reading: t runs forward, x~(t) = x(T-t)": [
+                evidence_from_identity(reverse_sde.check_reverse_sde(n, r), f"{n}, {r}")
+                for n in ("ou", "vp") for r in ("seed002-forward", "seed002-forward-shifted")
+            ],
+        }
+    )
+
+
+@claim(
+    "002.sm.theorem1",
+    source=SEED_002,
+    location="Estimando Scores para a SDE (Teorema 1)",
+    statement=r"\mathbb{E}_{p}\|s_\theta(x) - \nabla\log p(x)\|^2 = \mathbb{E}_{p}[\|s_\theta(x)\|^2 + "
+    r"2\nabla\cdot s_\theta(x)] + C",
+    evidence=EvidenceKind.SYMBOLIC,
+)
+def theorem1():
+    """Gaussian p: proved for affine s (sympy.stats expectations); for s = tanh (non-polynomial) checked by
+    60-digit quadrature at random parameters."""
+    return from_evidence(
+        [
+            evidence_from_identity(sm.check_theorem1("affine"), "affine s"),
+            evidence_from_identity(sm.check_theorem1("tanh"), "s = tanh(x)"),
+        ]
+    )
+
+
+@claim(
+    "002.sm.dsm-equivalence",
+    source=SEED_002,
+    location="Estimando Scores para a SDE",
+    statement=r"\mathbb{E}_t\lambda(t)\mathbb{E}_{x_t}\|s_\theta - \nabla\log p_t\|^2 = \mathbb{E}_t\lambda(t)"
+    r"\mathbb{E}_{x_0}\mathbb{E}_{x_t|x_0}\|s_\theta - \nabla\log p_{0t}(x_t|x_0)\|^2 + C",
+    evidence=EvidenceKind.SYMBOLIC,
+)
+def dsm_equivalence():
+    """Per time: explicit score matching minus DSM is independent of the (affine) model, for Gaussian p_0."""
+    return from_evidence([evidence_from_identity(sm.check_dsm_esm_gap(), "ESM - DSM independent of (a, b)")])
+
+
+@claim(
+    "002.sm.weighting",
+    source=SEED_002,
+    location="Estimando Scores para a SDE",
+    statement=r"\lambda \propto 1/\mathbb{E}[\|\nabla_{x_t}\log p_{t|0}(x_t|x_0)\|_2^2] \text{ (recommended)}",
+    evidence=EvidenceKind.SYMBOLIC,
+)
+def weighting():
+    """E||grad log p_{t|0}||^2 = d/sigma_t^2, so the recommended weight is sigma_t^2/d: it makes every time's DSM
+    term E||sigma_t s + Z||^2/d of order one (seed 000 'Ponderación': lambda_k a function of sigma_k)."""
+    import sympy as sp
+
+    d, sigma = sp.symbols("d sigma", positive=True)
+    energy = sm.kernel_score_energy()
+    return from_evidence(
+        [
+            evidence_from_identity(check_identity(energy.expr.subs(dict(zip(energy.args, (d, sigma)))), d / sigma**2),
+                                   "E||grad log p_{t|0}||^2 vs d/sigma^2"),
+        ]
+    )
+
+
+@claim(
+    "002.sampler.reverse-diffusion",
+    source=SEED_002,
+    location="Gerando amostras da SDE reversa",
+    statement=r"x_i = x_{i+1} - f_{i+1}(x_{i+1}) + G_{i+1}G_{i+1}^\top s_{\theta^*}(x_{i+1}, i+1) + G_{i+1}z_{i+1} "
+    r"\text{ discretises } dx = [f - GG^\top\nabla\log p_t]dt + G\,d\bar W",
+    evidence=EvidenceKind.SYMBOLIC,
+)
+def reverse_diffusion():
+    """One-step mean and variance equal the EM step of the reverse SDE (EM forward discretisation); with the DDPM
+    forward discretisation the match is first order (mean gap O(h^2))."""
+    gap = reverse_sde.reverse_diffusion_step_gap()
+    return from_evidence(
+        [
+            evidence_from_identity(reverse_sde.check_reverse_diffusion_step(), "EM forward discretisation"),
+            Evidence(EvidenceKind.SYMBOLIC,
+                     f"DDPM forward discretisation: mean gap h^{gap.mean_order} ({gap.mean_coeff}), variance gap "
+                     f"{'0' if gap.variance_order is None else gap.variance_order}",
+                     gap.mean_order is not None and gap.mean_order >= 2, {"mean_order": gap.mean_order}),
+        ]
+    )
+
+
+@claim(
+    "002.sde.probability-flow",
+    source=SEED_002,
+    location="Fluxo de probabilidade e ODEs neurais",
+    statement=r"dx = [f(x,t) - \tfrac12 g(t)\nabla_x\log p_t(x)]dt \text{ has the same marginals } p_t \text{ as the SDE}",
+    evidence=EvidenceKind.SYMBOLIC,
+)
+def probability_flow():
+    """Continuity equation of the ODE's velocity against the SDE's Gaussian marginals (OU, VP)."""
+    return from_evidence(
+        [evidence_from_identity(reverse_sde.check_probability_flow(n, "seed"), f"{n}, 1/2 g") for n in ("ou", "vp")],
+        correction=(
+            r"dx = [f(x,t) - \tfrac12 g(t)^2\nabla_x\log p_t(x)]dt",
+            [evidence_from_identity(reverse_sde.check_probability_flow(n, "correct"), f"{n}, 1/2 g^2")
+             for n in ("ou", "vp")],
+        ),
+    )
+
+
+@claim(
+    "002.conditional.bayes",
+    source=SEED_002,
+    location="Geração Condicional",
+    statement=r"p_t(x|y) \propto p_t(y|x)p_t(x) \Rightarrow \nabla\log p_t(x|y) = \nabla\log p_t(y|x) + \nabla\log p_t(x)",
+    evidence=EvidenceKind.SYMBOLIC,
+)
+def conditional_bayes():
+    return from_evidence([evidence_from_identity(sm.check_bayes_conditional_score(),
+                                                 "grad_x log of Bayes' formula (p_t(y) constant in x)")])
 
 
 @claim(

@@ -256,9 +256,11 @@ def _search_witness(residual, lhs, rhs, domain, n_points: int, rng: random.Rando
         for entry, side in zip(entries, lhs_entries, strict=False):
             value = sp.N(sp.sympify(entry).subs(point), digits)
             side_value = sp.N(sp.sympify(side).subs(point), digits)
-            if not value.is_number or not side_value.is_number:
-                raise _Unevaluable(sp.sstr(entry)[:80])
-            if value.is_real is False or abs(value) > SYMBOLIC_NUMERIC_ZERO * (1 + abs(side_value)):
+            try:  # undefined functions leave symbolic values whose comparison raises TypeError
+                nonzero = bool(value.is_real is False or abs(value) > SYMBOLIC_NUMERIC_ZERO * (1 + abs(side_value)))
+            except TypeError:
+                raise _Unevaluable(sp.sstr(entry)[:80]) from None
+            if nonzero:
                 witness = {s.name: float(v) for s, v in point.items()}
                 witness["residual"] = float(abs(value))
                 return witness
