@@ -1,0 +1,81 @@
+"""The whole ledger runs without a crashed check, every claim is well formed, and the findings stay what the
+mathematics makes them (a changed verdict here means a check or a derivation changed)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from theorylab.claims.ledger import render_markdown, render_table, run_ledger, to_json_objects
+from theorylab.claims.model import Verdict
+from theorylab.claims.registry import SEED_000, SEED_002, all_claims
+
+
+@pytest.fixture(scope="module")
+def results():
+    return run_ledger()
+
+
+def test_no_check_crashes(results):
+    crashed = [(r.claim.id, r.error) for r in results if r.outcome is None]
+    assert not crashed
+
+
+def test_ids_are_unique_and_sources_are_the_seeds(results):
+    ids = [r.claim.id for r in results]
+    assert len(ids) == len(set(ids))
+    assert {r.claim.source for r in results} == {SEED_000, SEED_002}
+    assert all(r.claim.id.startswith(r.claim.source[:3] + ".") for r in results)
+
+
+def test_every_decided_claim_carries_evidence(results):
+    for r in results:
+        o = r.outcome
+        if o.verdict is Verdict.PENDING:
+            assert o.pending_on and "issue" in o.pending_on
+            continue
+        assert o.evidence, r.claim.id
+        if o.verdict in (Verdict.CORRECTED, Verdict.REFUTED):
+            assert any(not e.supports for e in o.evidence), r.claim.id
+        if o.verdict is Verdict.CORRECTED:
+            assert o.correction is not None and o.correction.holds, r.claim.id
+        if o.verdict is Verdict.CONDITIONAL:
+            assert o.condition, r.claim.id
+
+
+@pytest.mark.parametrize(
+    "claim_id, verdict",
+    [
+        ("000.dsm.score-in-noise", Verdict.CORRECTED),  # -Z/sigma_k^2 should be -Z/sigma_k
+        ("000.dsm.transition-moments", Verdict.PROVED),
+        ("000.dsm.sum-form", Verdict.CORRECTED),
+        ("000.gan.value-js", Verdict.CONDITIONAL),  # true only for the un-halved JS
+        ("000.forward.ar-convergence", Verdict.CONDITIONAL),  # needs |alpha| < 1
+        ("000.backward.quadratic-bound", Verdict.CONDITIONAL),  # C <= (2+gamma)^2/(4 gamma)
+        ("000.backward.taylor-remainder", Verdict.CORRECTED),  # missing (1 - t)
+        ("000.sde.generator", Verdict.CORRECTED),  # sigma sigma^T, not sigma^T sigma
+        ("000.debortoli.decomposition", Verdict.VERIFIED),
+        ("002.kernels.vp", Verdict.CORRECTED),  # exp(-1/2 int beta)
+        ("002.sde.probability-flow", Verdict.CORRECTED),  # 1/2 g^2
+        ("002.sde.reverse", Verdict.CONDITIONAL),
+        ("000.sm.tweedie", Verdict.PROVED),
+    ],
+)
+def test_findings(results, claim_id, verdict):
+    by_id = {r.claim.id: r for r in results}
+    assert by_id[claim_id].outcome.verdict is verdict
+
+
+def test_renderers_and_json_schema(results):
+    objects = to_json_objects(results)
+    json.dumps(objects)  # serialisable
+    assert all({"id", "source", "location", "statement", "verdict", "evidence", "correction"} <= set(o) for o in objects)
+    table = render_table(results)
+    assert f"{len(results)} claims" in table
+    markdown = render_markdown(results)
+    assert all(f"## {r.claim.id}" in markdown for r in results)
+
+
+def test_registry_is_stable():
+    assert len(all_claims()) == len({c.id for c in all_claims()})
