@@ -4,7 +4,7 @@ Three kinds of evidence for the claims in lecture slides and papers on score-bas
 symbolic derivation (:mod:`theorylab.symbolic`), exact or near-exact numerics, and learned models.
 The claims ledger (:mod:`theorylab.claims`) ties every claim of the source slides to a computed verdict.
 
-Conventions used throughout (see ``docs/conventions.md``):
+Conventions used throughout (see ``docs/conventions.md`` and ``docs/architecture.md``):
 
 * forward Ornstein--Uhlenbeck process :math:`dX_t = -X_t\\,dt + \\sqrt{2}\\,dB_t`;
 * Euler--Maruyama chain :math:`X_{k+1} = (1-\\gamma)X_k + \\sqrt{2\\gamma}Z_{k+1}`;
