@@ -25,7 +25,7 @@ from theorylab.distributions.affine import parse_affine, pushforward_gaussian
 from theorylab.distributions.base import Distribution, to_float64_tensor
 from theorylab.distributions.gaussian import Gaussian
 from theorylab.distributions.marginals import ForwardMarginalsMixin
-from theorylab.distributions.mvn import component_log_densities, component_scores
+from theorylab.distributions.mvn import component_log_densities, mixture_score
 from theorylab.distributions.validation import key_of, validate_covs, validate_means, validate_weights
 from theorylab.errors import ConfigError
 
@@ -124,9 +124,8 @@ class GaussianMixture(ForwardMarginalsMixin, Distribution):
         return torch.logsumexp(self._joint(x), dim=-1)
 
     def _score(self, x: torch.Tensor) -> torch.Tensor:
-        _, means, chols = self._params(x.device)
-        resp = torch.softmax(self._joint(x), dim=-1)  # (..., K)
-        return torch.sum(resp.unsqueeze(-1) * component_scores(x, means, chols), dim=-2)
+        log_w, means, chols = self._params(x.device)
+        return mixture_score(x, log_w, means, chols)
 
     def responsibilities(self, x: Any) -> np.ndarray | torch.Tensor:
         """Posterior component probabilities :math:`r_k(x)`, shape ``(..., d) -> (..., K)``."""

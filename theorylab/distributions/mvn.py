@@ -19,7 +19,7 @@ import math
 
 import torch
 
-__all__ = ["component_log_densities", "component_scores"]
+__all__ = ["component_log_densities", "component_scores", "mixture_score"]
 
 
 def _flatten(x: torch.Tensor) -> tuple[torch.Tensor, tuple[int, ...]]:
@@ -68,3 +68,37 @@ def component_scores(x: torch.Tensor, means: torch.Tensor, chols: torch.Tensor) 
     solved = torch.cholesky_solve(diff.transpose(1, 2), chols, upper=False)  # (K, d, N)
     scores = -solved.permute(2, 0, 1)  # (N, K, d)
     return scores.reshape(*batch, means.shape[0], means.shape[1])
+
+
+def mixture_score(x: torch.Tensor, log_weights: torch.Tensor, means: torch.Tensor, chols: torch.Tensor) -> torch.Tensor:
+    """Score of the mixture :math:`\sum_k w_k \mathcal N(\mu_k, \Sigma_k)`:
+    :math:`\nabla\log p(x) = -\sum_k r_k(x)\,\Sigma_k^{-1}(x - \mu_k)`, :math:`r = \mathrm{softmax}_k(\log w_k +
+    \log\mathcal N_k(x))`.
+
+    Component-major throughout (``(K, d, N)``), so the softmax and the sum over components reduce over the leading
+    axis (about 10x faster than over a trailing axis of length K on CPU: benchmarks/bench_reverse_em.py), and
+    :math:`\Sigma_k^{-1}(x-\mu_k) = L_k^{-\top}(L_k^{-1}(x-\mu_k))` reuses the whitened residual of the
+    log-density (one more triangular solve, no second factorisation).
+
+    Parameters
+    ----------
+    x : torch.Tensor, shape ``(..., d)``
+    log_weights : torch.Tensor, shape ``(K,)``
+    means : torch.Tensor, shape ``(K, d)``
+    chols : torch.Tensor, shape ``(K, d, d)``
+
+    Returns
+    -------
+    torch.Tensor, shape ``(..., d)``
+    """
+    flat, batch = _flatten(x)
+    d = flat.shape[-1]
+    diff_t = flat.T.unsqueeze(0) - means.unsqueeze(2)  # (K, d, N)
+    white = torch.linalg.solve_triangular(chols, diff_t, upper=False)  # (K, d, N)
+    maha = torch.sum(white * white, dim=1)  # (K, N)
+    logdet = 2.0 * torch.sum(torch.log(torch.diagonal(chols, dim1=-2, dim2=-1)), dim=-1)  # (K,)
+    joint = (log_weights - 0.5 * (d * math.log(2.0 * math.pi) + logdet)).unsqueeze(1) - 0.5 * maha  # (K, N)
+    resp = torch.softmax(joint, dim=0)  # (K, N)
+    solved = torch.linalg.solve_triangular(chols.transpose(-1, -2), white, upper=True)  # (K, d, N)
+    score = -torch.sum(resp.unsqueeze(1) * solved, dim=0)  # (d, N)
+    return score.T.reshape(*batch, d)
