@@ -60,9 +60,10 @@ class ReverseProcess:
     def drift_at(self, t: float, y):
         """Reverse drift evaluated at forward time ``t`` (the score is fed ``t``)."""
         t = float(t)
-        f = self.forward.drift(t, y)
         g2 = self.forward.diffusion_squared(t)
-        return (-f) + (self._c * g2) * self.score(t, y)
+        out = (self._c * g2) * self.score(t, y)  # a fresh tensor: safe to update in place
+        out -= self.forward.drift(t, y)
+        return out
 
     def diffusion_squared_at(self, t: float) -> float:
         """:math:`g(t)^2` of the reverse SDE at forward time ``t`` (0 for the probability-flow ODE)."""

@@ -40,8 +40,12 @@ def reverse_euler_maruyama(reverse, times: np.ndarray, steps: np.ndarray, y: tor
     trajectory : list, optional
         States appended after every step.
     """
+    # One working copy updated in place (the caller's tensor is never modified; peak memory stays O(n d) whatever
+    # the number of steps, and no new state tensor is allocated per step).
+    y = y.clone()
     for t, h in zip(times.tolist(), steps.tolist()):
-        y = y + h * reverse.drift_at(t, y) + math.sqrt(reverse.diffusion_squared_at(t) * h) * noise.draw()
+        y.add_(reverse.drift_at(t, y), alpha=h)
+        y.add_(noise.draw(), alpha=math.sqrt(reverse.diffusion_squared_at(t) * h))
         if trajectory is not None:
             trajectory.append(y.clone())
     return y
