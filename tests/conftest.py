@@ -34,3 +34,18 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "gpu" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _single_torch_thread():
+    """Run every test with one intra-op torch thread (restored afterwards).
+
+    The tensors in tests are small; on a 2-core runner shared with other jobs torch's default thread pool spends
+    far more time synchronising than computing (measured: elementwise ops 100x slower under load).
+    """
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)

@@ -25,6 +25,7 @@ import math
 import numpy as np
 
 from theorylab.errors import ConfigError
+from theorylab.processes.base import check_positive
 from theorylab.tolerances import GRID_TIME_RTOL
 
 __all__ = ["TimeGrid"]
@@ -43,13 +44,7 @@ def _positive_int(name: str, value) -> int:
 
 
 def _positive_float(name: str, value, allow_zero: bool = False) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{name}: must be a number, got {value!r}") from None
-    if not math.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
-        raise ConfigError(f"{name}: must be {'>= 0' if allow_zero else '> 0'} and finite, got {value!r}")
-    return v
+    return check_positive(name, value, allow_zero=allow_zero)
 
 
 class TimeGrid:
