@@ -31,9 +31,9 @@ particles up to round-off (:data:`LINALG_RTOL`).
 
 Throughput: particle-steps per second (``n * 60 / seconds``) at 1e5 and 1e6 particles, interleaved repetitions in one
 process (the order rotates between repetitions), median; with torch's default intra-op thread count and with one
-thread. Rows marked ``[proposed kernel]`` re-time theorylab and torchsde with the component-major mixture score
-:func:`proposed_mixture_score` swapped into ``GaussianMixture._score`` for the duration of that call only (the change
-this benchmark's profile recommends; see ``benchmarks/README.md``).
+thread. theorylab and torchsde call the same score (theorylab's ``GaussianMixture._score``, i.e.
+:func:`theorylab.distributions.mvn.mixture_score`), so their ratio measures the integration loops; the numpy row
+uses its own score.
 
 Peak memory: each (implementation, N) pair runs in a fresh subprocess (one thread, :data:`MEMORY_PARTICLES`
 particles, ``T = 3``, N = 30 and 120). The extra peak is the rise of the resident-set high-water mark during the call
@@ -43,13 +43,12 @@ default (adds heap fragmentation; see :func:`memory`). A sampler whose extra mem
 of the number of steps has ratio N=120 / N=30 close to 1.
 
 Results: ``benchmarks/results/reverse_em.json``. Run: ``python benchmarks/bench_reverse_em.py`` from the repository
-root (about 3-6 minutes on 2 cores; the machine's load average is recorded, as other processes distort timings,
+root (about 2 minutes on 2 cores; the machine's load average is recorded, as other processes distort timings,
 the multi-threaded ones most of all).
 """
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import json
 import math
@@ -89,7 +88,6 @@ REPEATS = {100_000: 3, 1_000_000: 2}
 REPLAY_PARTICLES = 10_000
 MEMORY_PARTICLES = 500_000
 MEMORY_STEPS = (30, 120)
-PROPOSED = "[proposed kernel]"  # suffix of the rows timed with proposed_mixture_score
 OUT = Path(__file__).resolve().parent / "results" / "reverse_em.json"
 
 
@@ -234,37 +232,6 @@ def torchsde_reverse_em(sde: ReverseOUSDE, T: float, gamma: float, n: int, seed:
         return torchsde.sdeint(sde, x_init, ts, bm=bm, method="euler", dt=gamma, adaptive=False)[-1]
 
 
-# ---------------------------------------------------------------------------------------------------------- proposal
-def proposed_mixture_score(self, x: torch.Tensor) -> torch.Tensor:
-    """Component-major ``GaussianMixture._score`` (the fix the profile points to; benchmark-local, not theorylab's).
-
-    Same mathematics as theorylab's kernel (responsibility-weighted component scores through Cholesky solves), but
-    every ``(.., K)`` intermediate stays ``(K, N)``: softmax and the sum over components reduce over the leading
-    axis (contiguous rows of length N) instead of a trailing axis of length K = 2, and the whitened residual
-    :math:`L_k^{-1}(x - \\mu_k)` is reused for :math:`\\Sigma_k^{-1}(x-\\mu_k) = L_k^{-\\top}(L_k^{-1}(x-\\mu_k))`.
-    """
-    log_w, means, chols = self._params(x.device)
-    d = x.shape[-1]
-    flat = x.reshape(-1, d)
-    diff_t = (flat.unsqueeze(0) - means.unsqueeze(1)).transpose(1, 2)  # (K, d, N)
-    white = torch.linalg.solve_triangular(chols, diff_t, upper=False)  # (K, d, N)
-    logdet = 2.0 * torch.log(torch.diagonal(chols, dim1=-2, dim2=-1)).sum(-1)  # (K,)
-    const = log_w - 0.5 * (d * math.log(2.0 * math.pi) + logdet)
-    resp = torch.softmax(const.unsqueeze(1) - 0.5 * (white * white).sum(1), dim=0)  # (K, N)
-    solved = torch.linalg.solve_triangular(chols.mT, white, upper=True)  # Sigma_k^{-1} (x - mu_k), (K, d, N)
-    return (-(resp.unsqueeze(1) * solved).sum(0)).mT.reshape(x.shape)
-
-
-@contextlib.contextmanager
-def proposed_kernel():
-    original = GaussianMixture._score
-    GaussianMixture._score = proposed_mixture_score
-    try:
-        yield
-    finally:
-        GaussianMixture._score = original
-
-
 # ---------------------------------------------------------------------------------------------------------- setup
 def setup(N: int | None = None) -> dict:
     target = GaussianMixture(WEIGHTS, MEANS, COVS)
@@ -286,13 +253,6 @@ def runners(env: dict) -> dict:
     if torchsde is not None:
         out["torchsde"] = lambda n, seed: torchsde_reverse_em(env["sde"], T, gamma, n, seed).numpy()
     return out
-
-
-def with_proposed(run):
-    def wrapped(n, seed):
-        with proposed_kernel():
-            return run(n, seed)
-    return wrapped
 
 
 # ---------------------------------------------------------------------------------------------------------- checks
@@ -370,10 +330,6 @@ def timing(runs: dict, threads: int, steps: int) -> dict:
                       "particle_steps_per_second": n * steps / med[name]} for name in names}
         row["ratios_theorylab_speedup"] = {  # > 1: theorylab faster
             other: med[other] / med["theorylab"] for other in names if other != "theorylab"}
-        if "theorylab" + PROPOSED in med:
-            row["ratios_proposed_theorylab_speedup"] = {
-                other: med[other] / med["theorylab" + PROPOSED] for other in names
-                if other != "theorylab" + PROPOSED}
         result[str(n)] = row
     return {"torch_threads": torch.get_num_threads(), "repeats": {str(k): v for k, v in REPEATS.items()},
             "by_particles": result}, outputs
@@ -395,8 +351,7 @@ def memory_probe(name: str, N: int, n: int) -> dict:
     """Run in a fresh process: extra peak resident memory (and tracemalloc peak for numpy) of one call."""
     torch.set_num_threads(1)
     env = setup(N)
-    base = name.removesuffix(PROPOSED)
-    run = runners(env)[base] if base == name else with_proposed(runners(env)[base])
+    run = runners(env)[name]
     run(1_000, SEED)  # warm-up on the same grid (marginal caches filled)
     gc.collect()
     try:
@@ -470,18 +425,14 @@ def main() -> dict:
     exact = {"mean": float(exact_law.mean()[0]), "var": float(exact_law.var()[0]), "route": "grid_output_law tol=1e-10"}
 
     # --- throughput ----------------------------------------------------------------------------------------------
-    base = runners(env)
-    one = dict(base)
-    one["theorylab" + PROPOSED] = with_proposed(base["theorylab"])
-    if torchsde is not None:
-        one["torchsde" + PROPOSED] = with_proposed(base["torchsde"])
+    runs = runners(env)
     timings = {}
-    timings["threads_default"], _ = timing(base, default_threads, grid.N)
-    timings["threads_1"], outputs = timing(one, 1, grid.N)
+    timings["threads_default"], _ = timing(runs, default_threads, grid.N)
+    timings["threads_1"], outputs = timing(runs, 1, grid.N)
     moment = moment_check(outputs, exact)
 
     # --- memory --------------------------------------------------------------------------------------------------
-    mem = memory(list(base) + ["theorylab" + PROPOSED])
+    mem = memory(list(runs))
     torch.set_num_threads(default_threads)
 
     result = {
@@ -527,13 +478,9 @@ def summary(r: dict) -> str:
         for n, row in t["by_particles"].items():
             cells = "  ".join(f"{name} {v['particle_steps_per_second']:.2e}" for name, v in row.items()
                               if isinstance(v, dict) and "seconds" in v)
-            ratios = ", ".join(f"theorylab/{k} {v:.2f}x" for k, v in row["ratios_theorylab_speedup"].items()
-                               if "[" not in k)
+            ratios = ", ".join(f"theorylab/{k} {v:.2f}x" for k, v in row["ratios_theorylab_speedup"].items())
             lines.append(f"    n={int(n):.0e}: {cells}")
             lines.append(f"             speed ratios: {ratios}")
-            if "ratios_proposed_theorylab_speedup" in row:
-                pr = ", ".join(f"vs {k} {v:.2f}x" for k, v in row["ratios_proposed_theorylab_speedup"].items())
-                lines.append(f"             theorylab[proposed kernel] speed ratios: {pr}")
     m = r["memory"]
     for alloc, by_impl in m["by_allocator"].items():
         lines.append(f"  extra peak memory ({alloc}), {m['particles']} particles, N = {m['steps'][0]} -> "
@@ -543,7 +490,7 @@ def summary(r: dict) -> str:
             extra = (f"; tracemalloc {lo['tracemalloc_extra_peak_bytes'] / 2**20:.1f} -> "
                      f"{hi['tracemalloc_extra_peak_bytes'] / 2**20:.1f} MiB (ratio {rows['ratio_tracemalloc']:.2f})"
                      if "ratio_tracemalloc" in rows else "")
-            lines.append(f"    {name:27s}: {lo['extra_peak_bytes'] / 2**20:6.1f} -> "
+            lines.append(f"    {name:9s}: {lo['extra_peak_bytes'] / 2**20:6.1f} -> "
                          f"{hi['extra_peak_bytes'] / 2**20:6.1f} MiB ({lo['extra_peak_in_n_by_d_arrays']:.1f} -> "
                          f"{hi['extra_peak_in_n_by_d_arrays']:.1f} arrays), ratio {rows['ratio_rss']:.2f}{extra}")
     mach = r["machine"]
