@@ -93,3 +93,20 @@ def test_shapes_accepted_for_means_and_covs():
     for other in (diag, full):
         assert np.array_equal(other.covs, iso.covs)
     assert GaussianMixture([1.0], [2.0], [3.0]).dim == 1
+
+
+def test_score_is_differentiable_by_autograd():
+    """The grid route of the probability-flow ODE differentiates the score with torch autograd: the in-place
+    shortcuts of the score kernel must not break the backward pass (autograd vs central differences)."""
+    import torch
+
+    from theorylab.tolerances import FD_STEP, FINITE_DIFFERENCE_RTOL
+
+    gmm = GaussianMixture([0.3, 0.7], [[-3.0, 1.0], [3.0, 0.0]], [[[0.25, 0.1], [0.1, 0.5]], [[1.0, 0.0], [0.0, 2.0]]])
+    x = torch.tensor([[0.3, -0.2], [-2.5, 1.1], [1.0, 4.0]], dtype=torch.float64, requires_grad=True)
+    jac = torch.autograd.functional.jacobian(lambda y: gmm.score(y).sum(0), x)  # (d, n, d)
+    for j in range(2):
+        step = torch.zeros(2, dtype=torch.float64)
+        step[j] = FD_STEP
+        fd = (gmm.score(x.detach() + step) - gmm.score(x.detach() - step)) / (2 * FD_STEP)  # (n, d)
+        assert torch.allclose(jac[:, :, j].T, fd, rtol=FINITE_DIFFERENCE_RTOL, atol=FINITE_DIFFERENCE_RTOL)
