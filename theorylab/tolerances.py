@@ -97,3 +97,10 @@ OPTIMIZER_RTOL: float = 1e-6
 #: with gap(h) / h^n evaluated in 50-digit arithmetic (mpmath) at h = 1e-12: the next term contributes
 #: |c_{n+1} / c_n| h <= 1e-8 for the coefficient ratios (<= 1e4) of the tested domains, round-off ~1e-38.
 SERIES_COEFF_RTOL: float = 1e-6
+
+#: Error allowed when constants fitted by theorylab.bounds (B, C relative; D and the exponent a absolute) are compared
+#: with the constants that generated exact synthetic data from the bound's own form. The bounded Brent search in D
+#: stops at ~sqrt(EPS) ~ 1.5e-8 relative (the LP objective is piecewise smooth there), which moves B and C by
+#: <= 3e-8 in trials; Nelder-Mead in (a, D) reaches ~1e-12. 1e-6 leaves a 30x margin, while a wrong objective or a
+#: feasibility slip moves the constants by >= 1e-3.
+BOUND_FIT_RTOL: float = 1e-6

@@ -71,7 +71,7 @@ def component_scores(x: torch.Tensor, means: torch.Tensor, chols: torch.Tensor) 
 
 
 def mixture_score(x: torch.Tensor, log_weights: torch.Tensor, means: torch.Tensor, chols: torch.Tensor) -> torch.Tensor:
-    """Score of the mixture :math:`\sum_k w_k \mathcal N(\mu_k, \Sigma_k)`:
+    r"""Score of the mixture :math:`\sum_k w_k \mathcal N(\mu_k, \Sigma_k)`:
     :math:`\nabla\log p(x) = -\sum_k r_k(x)\,\Sigma_k^{-1}(x - \mu_k)`, :math:`r = \mathrm{softmax}_k(\log w_k +
     \log\mathcal N_k(x))`.
 
