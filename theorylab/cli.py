@@ -50,7 +50,34 @@ def _build_parser() -> argparse.ArgumentParser:
     measure.add_argument("--json", action="store_true", help="print the result as JSON")
     measure.add_argument("--device", default=None, help="torch device for the samples route (cpu, cuda)")
     measure.set_defaults(handler=_cmd_measure)
+
+    sweep = sub.add_parser("sweep", help="run a [sweep] grid of measure configs into a resumable run folder")
+    sweep.add_argument("config", metavar="CONFIG.toml", help="measure config with a [sweep] table")
+    sweep.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                       help="override a config key (also sweep.<key>=[...]); repeatable")
+    sweep.add_argument("--out", default=None, metavar="DIR", help="run folder (default runs/<config name>)")
+    sweep.add_argument("--workers", type=_positive_int, default=1, metavar="N", help="worker processes (default 1)")
+    sweep.add_argument("--scheduler", default=None, metavar="ADDRESS|local",
+                       help="run on Dask: 'local' starts a LocalCluster, tcp://host:port uses a running one")
+    sweep.add_argument("--force", action="store_true", help="reuse a run folder that holds a different config")
+    sweep.add_argument("--quiet", action="store_true", help="no progress bar")
+    sweep.set_defaults(handler=_cmd_sweep)
+
+    results = sub.add_parser("results", help="export the results table of a run folder")
+    results.add_argument("run_dir", metavar="DIR")
+    results.add_argument("--format", default="markdown", choices=["csv", "parquet", "markdown", "latex"])
+    results.set_defaults(handler=_cmd_results)
     return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text!r}")
+    return value
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
@@ -91,7 +118,10 @@ def _cmd_measure(args: argparse.Namespace) -> int:
     from theorylab.config import apply_overrides, load_toml, validate
     from theorylab.measure import measure
 
-    cfg = validate(apply_overrides(load_toml(args.config), args.overrides))
+    raw = apply_overrides(load_toml(args.config), args.overrides)
+    if "sweep" in raw:
+        raise ConfigError(f"{args.config}: has a [sweep] table; run it with `theorylab sweep {args.config}`")
+    cfg = validate(raw)
     result = measure(cfg, device=args.device)
     if args.json:
         print(json.dumps(result.to_json(), indent=2))
@@ -103,6 +133,26 @@ def _cmd_measure(args: argparse.Namespace) -> int:
         level = f" at {u.level:.0%}" if u.level else ""
         print(f"{e.name:>10} = {e.value:.6g}   [{u.lower:.6g}, {u.upper:.6g}] ({u.kind}{level}; {e.method})")
     print(f"({result.seconds:.2f} s)")
+    return EXIT_OK
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from theorylab.config import apply_overrides, load_toml
+    from theorylab.experiments import run_sweep
+
+    raw = apply_overrides(load_toml(args.config), args.overrides)
+    summary = run_sweep(raw, config_name=args.config, out=args.out, workers=args.workers, scheduler=args.scheduler,
+                        force=args.force, progress=not args.quiet)
+    print(summary)
+    return EXIT_OK if summary.counts.get("failed", 0) == 0 else EXIT_FAILED
+
+
+def _cmd_results(args: argparse.Namespace) -> int:
+    from theorylab.experiments import export_results
+
+    if not Path(args.run_dir).is_dir():
+        raise ConfigError(f"{args.run_dir}: no such run folder")
+    print(export_results(args.run_dir, args.format))
     return EXIT_OK
 
 
