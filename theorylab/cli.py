@@ -28,6 +28,14 @@ class _Parser(argparse.ArgumentParser):
 def _build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="theorylab", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"theorylab {__version__}")
+    parser.add_argument(
+        "--threads",
+        type=_positive_int,
+        default=1,
+        metavar="N",
+        help="torch intra-op threads (default 1: the exact and grid routes work on small arrays, where a thread "
+        "pool costs more than it saves; raise it for large sample runs)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
@@ -161,6 +169,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _build_parser()
     try:
         args = parser.parse_args(argv)
+        import torch
+
+        torch.set_num_threads(args.threads)
         return args.handler(args)
     except ConfigError as exc:
         print(f"theorylab: error: {exc}", file=sys.stderr)
