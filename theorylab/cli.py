@@ -75,6 +75,17 @@ def _build_parser() -> argparse.ArgumentParser:
     results.add_argument("run_dir", metavar="DIR")
     results.add_argument("--format", default="markdown", choices=["csv", "parquet", "markdown", "latex"])
     results.set_defaults(handler=_cmd_results)
+
+    report = sub.add_parser("report", help="write reports/<run>/report.md from a run folder's store")
+    report.add_argument("run_dir", metavar="DIR")
+    report.add_argument("--reports", default="reports", metavar="DIR", help="reports root (default reports/)")
+    report.set_defaults(handler=_cmd_report)
+
+    reproduce = sub.add_parser("reproduce", help="the main job: claims ledger + every shipped experiment -> reports/")
+    reproduce.add_argument("--full", action="store_true", help="the larger grids (default: the quick profile)")
+    reproduce.add_argument("--workers", type=_positive_int, default=1, metavar="N", help="worker processes")
+    reproduce.add_argument("--experiments", default="experiments", metavar="DIR")
+    reproduce.set_defaults(handler=_cmd_reproduce)
     return parser
 
 
@@ -161,6 +172,22 @@ def _cmd_results(args: argparse.Namespace) -> int:
     if not Path(args.run_dir).is_dir():
         raise ConfigError(f"{args.run_dir}: no such run folder")
     print(export_results(args.run_dir, args.format))
+    return EXIT_OK
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from theorylab.report import make_report
+
+    print(make_report(args.run_dir, args.reports))
+    return EXIT_OK
+
+
+def _cmd_reproduce(args: argparse.Namespace) -> int:
+    from theorylab.report.reproduce import reproduce
+
+    index = reproduce(full=args.full, workers=args.workers, experiments=args.experiments,
+                      log=lambda text: print(text, file=sys.stderr))
+    print(index)
     return EXIT_OK
 
 

@@ -18,7 +18,8 @@ Every key is documented here, in one place. Validation errors are one line namin
     kind = "reverse-em"      # "ancestral" | "reverse-em" | "reverse-sde" | "pf-ode" | "pf-ode-adaptive" | "pc"
     T = 3.0                  # horizon; with gamma, T must be a multiple of gamma (N = T / gamma steps)
     gamma = 0.05             # constant step in (0, 1); or a [sampler.schedule] table instead:
-    # [sampler.schedule]     kind = "linear" (gamma_min, gamma_max, N) | "cosine" (N, s; horizon T)
+    # [sampler.schedule]     kind = "constant" (N; horizon T) | "linear" (gamma_min, N and gamma_max or T)
+    #                        | "cosine" (N, s; horizon T)
     snr = 0.16               # pc only: signal-to-noise ratio of the Langevin corrector (Song et al. 2021)
     n_corrector = 1          # pc only: corrector steps per predictor step
     rtol = 1e-5              # pf-ode-adaptive only
@@ -77,7 +78,12 @@ class ProcessConfig(_Strict):
 
 
 class ScheduleConfig(_Strict):
-    kind: Literal["linear", "cosine"]
+    """``[sampler.schedule]``: ``kind = "constant"`` (N steps of T/N), ``"linear"`` (seed 000's
+    gamma_k = gamma_min + (gamma_max - gamma_min)(N - k)/N, given gamma_max, or given the horizon ``sampler.T``, from
+    which gamma_max = gamma_min + 2(T - N gamma_min)/(N + 1)), or ``"cosine"`` (Nichol & Dhariwal, horizon T).
+    ``gamma_min``/``gamma_max`` are used by ``linear`` only, so one sweep can compare the three kinds at equal N, T."""
+
+    kind: Literal["constant", "linear", "cosine"]
     gamma_min: float | None = Field(None, ge=0, lt=1)
     gamma_max: float | None = Field(None, gt=0, lt=1)
     N: int = Field(gt=0)
@@ -86,10 +92,9 @@ class ScheduleConfig(_Strict):
     @model_validator(mode="after")
     def _linear_needs_bounds(self):
         if self.kind == "linear":
-            if self.gamma_min is None or self.gamma_max is None:
-                missing = "gamma_min" if self.gamma_min is None else "gamma_max"
-                raise ValueError(f"{missing}: required for a linear schedule")
-            if self.gamma_max < self.gamma_min:
+            if self.gamma_min is None:
+                raise ValueError("gamma_min: required for a linear schedule")
+            if self.gamma_max is not None and self.gamma_max < self.gamma_min:
                 raise ValueError(f"gamma_max: must be >= gamma_min={self.gamma_min}, got {self.gamma_max}")
         return self
 
@@ -126,13 +131,29 @@ class SamplerConfig(_Strict):
                     f"use N = {N} steps, i.e. gamma = T/N = {self.T / N:.10g}"
                 )
         else:
+            sch = self.schedule
             if self.gamma is not None:
                 raise ValueError("gamma: give either gamma or a [sampler.schedule] table, not both")
-            if self.schedule.kind == "cosine" and self.T is None:
-                raise ValueError("T: required with a cosine schedule")
-            if self.schedule.kind == "linear" and self.T is not None:
-                raise ValueError("T: not allowed with a linear schedule (its horizon is the sum of its steps)")
+            if sch.kind in ("constant", "cosine") and self.T is None:
+                raise ValueError(f"T: required with a {sch.kind} schedule")
+            if sch.kind == "linear":
+                if (sch.gamma_max is None) == (self.T is None):
+                    raise ValueError("T: a linear schedule takes either schedule.gamma_max or the horizon T, not both")
+                if self.T is not None and not sch.N * sch.gamma_min < self.T:
+                    raise ValueError(f"T: must exceed N gamma_min = {sch.N * sch.gamma_min} for a linear schedule")
+                gmax = self.linear_gamma_max()
+                if not gmax < 1:
+                    raise ValueError(f"T: gives gamma_max = {gmax:.6g} >= 1 for this linear schedule; raise schedule.N")
+            if sch.kind == "constant" and not self.T / sch.N < 1:
+                raise ValueError(f"T: T/N = {self.T / sch.N:.6g} must be < 1; raise schedule.N")
         return self
+
+    def linear_gamma_max(self) -> float:
+        """gamma_max of a linear schedule: given, or solved from the horizon, sum_k gamma_k = T."""
+        sch = self.schedule
+        if sch.gamma_max is not None:
+            return sch.gamma_max
+        return sch.gamma_min + 2.0 * (self.T - sch.N * sch.gamma_min) / (sch.N + 1)
 
 
 class ScoreConfig(_Strict):

@@ -99,8 +99,10 @@ def _build_grid(cfg: MeasureConfig):
     s = cfg.sampler
     if s.schedule is None:
         return TimeGrid.constant(s.T, s.gamma)
+    if s.schedule.kind == "constant":
+        return TimeGrid.constant(s.T, s.T / s.schedule.N)
     if s.schedule.kind == "linear":
-        return TimeGrid.linear(s.schedule.gamma_min, s.schedule.gamma_max, s.schedule.N)
+        return TimeGrid.linear(s.schedule.gamma_min, s.linear_gamma_max(), s.schedule.N)
     return TimeGrid.cosine(s.schedule.N, s.T, s.schedule.s)
 
 

@@ -1,0 +1,131 @@
+"""``theorylab reproduce``: the main job. The claims ledger, then every shipped experiment (``experiments/*.toml``
+with a ``[sweep]`` table) run as a sweep and reported, then ``reports/index.md``.
+
+Profiles: an experiment file holds its full grid in ``[sweep]`` and, optionally, a ``[quick]`` table of dotted
+overrides (e.g. ``"sweep.sampler.gamma" = [0.1, 0.05]``) applied by default; ``full=True`` (``--full``) ignores
+``[quick]``. Runs go to ``runs/<name>`` (quick) or ``runs/<name>-full``; they resume, so an interrupted
+``reproduce`` re-run finishes the cells it had not reached and recomputes nothing else.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from theorylab.errors import ConfigError
+
+__all__ = ["apply_profile", "reproduce", "shipped_experiments"]
+
+
+def shipped_experiments(directory: str | Path = "experiments") -> list[Path]:
+    """The experiment files with a ``[sweep]`` table, sorted by name."""
+    from theorylab.config import load_toml
+
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise ConfigError(f"{directory}: no experiments folder")
+    return [p for p in sorted(directory.glob("*.toml")) if "sweep" in load_toml(p)]
+
+
+def apply_profile(raw: dict[str, Any], full: bool) -> dict[str, Any]:
+    """The config with its ``[quick]`` overrides applied (unless ``full``) and the ``[quick]`` table removed."""
+    from theorylab.config import apply_overrides
+
+    raw = dict(raw)
+    quick = raw.pop("quick", {})
+    if full or not quick:
+        return raw
+    overrides = []
+    sweep = dict(raw.get("sweep", {}))
+    for key, value in _flatten(quick):
+        if key.startswith("sweep."):
+            # a sweep axis is replaced under the spelling the [sweep] table uses (a quoted dotted key)
+            sweep[key.removeprefix("sweep.")] = value
+        else:
+            overrides.append(f"{key}={_toml_value(value)}")
+    if sweep:
+        raw["sweep"] = sweep
+    return apply_overrides(raw, overrides)
+
+
+def _flatten(table: dict[str, Any], prefix: str = ""):
+    for key, value in table.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict):
+            yield from _flatten(value, path + ".")
+        else:
+            yield path, value
+
+
+def _toml_value(value: Any) -> str:
+    import json
+
+    return json.dumps(value)  # JSON scalars and lists are valid TOML values
+
+
+def question_of(path: Path) -> str:
+    """The leading comment block of an experiment file (its question)."""
+    lines = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.startswith("#"):
+            break
+        lines.append(line.lstrip("# ").rstrip())
+    return " ".join(lines)
+
+
+def reproduce(*, full: bool = False, workers: int = 1, experiments: str | Path = "experiments",
+              runs: str | Path = "runs", reports: str | Path = "reports",
+              log: Callable[[str], None] = print) -> Path:
+    """Run the ledger and every shipped experiment; write ``reports/`` with ``index.md``; return the index path."""
+    from theorylab.claims.ledger import render_markdown, run_ledger
+    from theorylab.config import load_toml
+    from theorylab.experiments import run_sweep
+    from theorylab.report.document import make_report
+
+    reports, runs = Path(reports), Path(runs)
+    reports.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    log("claims ledger ...")
+    ledger = run_ledger()
+    (reports / "claims.md").write_text(render_markdown(ledger), encoding="utf-8")
+    crashed = [r.claim.id for r in ledger if r.outcome is None]
+    counts: dict[str, int] = {}
+    for r in ledger:
+        counts[r.verdict] = counts.get(r.verdict, 0) + 1
+    rows = []
+    for path in shipped_experiments(experiments):
+        name = path.stem + ("-full" if full else "")
+        log(f"experiment {path.name} ({'full' if full else 'quick'}) ...")
+        t0 = time.perf_counter()
+        raw = apply_profile(load_toml(path), full)
+        summary = run_sweep(raw, config_name=name, out=runs / name, workers=workers, progress=True)
+        shutil.copyfile(path, runs / name / "source.toml")
+        report = make_report(runs / name, reports)
+        rows.append((path, name, summary, report, time.perf_counter() - t0))
+    elapsed = time.perf_counter() - start
+    lines = [
+        "# theorylab reports",
+        "",
+        f"Profile: {'full' if full else 'quick'}; made by `theorylab reproduce{' --full' if full else ''}` "
+        f"in {elapsed:.0f} s.",
+        "",
+        "## Claims ledger",
+        "",
+        f"[claims.md](claims.md): {len(ledger)} claims: " + ", ".join(f"{n} {v}" for v, n in sorted(counts.items()))
+        + (f"; crashed checks: {', '.join(crashed)}" if crashed else "") + ".",
+        "",
+        "## Experiments",
+        "",
+        "| experiment | question | cells | time |",
+        "|---|---|---|---|",
+    ]
+    for path, name, summary, report, seconds in rows:
+        status = ", ".join(f"{n} {s}" for s, n in sorted(summary.counts.items()) if n)
+        lines.append(f"| [{name}]({report.relative_to(reports).as_posix()}) | {question_of(path)} | {status} | "
+                     f"{seconds:.0f} s |")
+    index = reports / "index.md"
+    index.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return index
