@@ -183,10 +183,14 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_reproduce(args: argparse.Namespace) -> int:
-    from theorylab.report.reproduce import reproduce
+    from theorylab.report.reproduce import ReproduceError, reproduce
 
-    index = reproduce(full=args.full, workers=args.workers, experiments=args.experiments,
-                      log=lambda text: print(text, file=sys.stderr))
+    try:
+        index = reproduce(full=args.full, workers=args.workers, experiments=args.experiments,
+                          log=lambda text: print(text, file=sys.stderr))
+    except ReproduceError as exc:
+        print(f"theorylab: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     print(index)
     return EXIT_OK
 

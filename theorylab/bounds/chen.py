@@ -153,7 +153,7 @@ def _points(law: Any, n: int, rng: np.random.Generator) -> np.ndarray:
 
 
 def _tail_norm(law: Any, rng: np.random.Generator) -> float:
-    """Largest :math:`\|A_k\|` among the components that dominate along some ray :math:`x = rv`, :math:`r \to
+    r"""Largest :math:`\|A_k\|` among the components that dominate along some ray :math:`x = rv`, :math:`r \to
     \infty` (there the responsibilities concentrate on :math:`\arg\min_k v^\top A_k v` and the Hessian tends to
     :math:`-A_k`): the value of :math:`\|\nabla^2\log q_t\|` at infinity, which a finite grid only approaches.
     Directions: :math:`\pm` the eigenvectors of every :math:`A_k` and 256 random ones."""

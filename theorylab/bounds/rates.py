@@ -51,7 +51,7 @@ RATE_COLUMNS = ("quantity", "fitted", "stderr", "bound_exponent", "n_cells", "in
 
 
 def fit_slope(x: Any, y: Any) -> tuple[float, float, float, int]:
-    """Least-squares slope of ``y`` on ``x`` with ``scipy.stats.linregress``: ``(slope, stderr, intercept, n)``.
+    r"""Least-squares slope of ``y`` on ``x`` with ``scipy.stats.linregress``: ``(slope, stderr, intercept, n)``.
 
     The standard error is the usual OLS one, :math:`\sqrt{\sum_i r_i^2 / ((n-2) S_{xx})}` with the residuals
     :math:`r_i` of linregress's line, computed from the residuals rather than taken from linregress: linregress

@@ -135,9 +135,12 @@ def make_report(run_dir: str | Path, reports_root: str | Path = "reports") -> Pa
     if metric == "tv" and target is not None and {"sampler.T", "sampler.gamma"} <= set(df.columns):
         try:
             chen = chen_table(df, target, columns=_columns(metric))
+        except (ConfigError, ValueError, NotImplementedError):
+            chen = None
+        if chen is not None and len(chen) and (chen["value"] > 0).any():
             overlay.loc[chen.index, "Chen et al. 2022"] = chen["chen"]
             bound_cols["Chen et al. 2022 (constant 1)"] = "Chen et al. 2022"
-        except (ConfigError, ValueError, NotImplementedError):
+        else:
             chen = None
     name = figures.bound_overlay(overlay, metric, out, label, bound_cols)
     if name:

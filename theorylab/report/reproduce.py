@@ -98,6 +98,7 @@ def reproduce(*, full: bool = False, workers: int = 1, experiments: str | Path =
     for r in ledger:
         counts[r.verdict] = counts.get(r.verdict, 0) + 1
     rows = []
+    failures: list[str] = []
     for path in shipped_experiments(experiments):
         name = path.stem + ("-full" if full else "")
         log(f"experiment {path.name} ({'full' if full else 'quick'}) ...")
@@ -105,7 +106,11 @@ def reproduce(*, full: bool = False, workers: int = 1, experiments: str | Path =
         raw = apply_profile(load_toml(path), full)
         summary = run_sweep(raw, config_name=name, out=runs / name, workers=workers, progress=True)
         shutil.copyfile(path, runs / name / "source.toml")
-        report = make_report(runs / name, reports)
+        try:
+            report = make_report(runs / name, reports)
+        except Exception as exc:  # a report that cannot be made is listed, the other experiments still run
+            failures.append(f"{name}: report failed: {type(exc).__name__}: {exc}")
+            report = None
         rows.append((path, name, summary, report, time.perf_counter() - t0))
     elapsed = time.perf_counter() - start
     lines = [
@@ -126,8 +131,17 @@ def reproduce(*, full: bool = False, workers: int = 1, experiments: str | Path =
     ]
     for path, name, summary, report, seconds in rows:
         status = ", ".join(f"{n} {s}" for s, n in sorted(summary.counts.items()) if n)
-        lines.append(f"| [{name}]({report.relative_to(reports).as_posix()}) | {question_of(path)} | {status} | "
-                     f"{seconds:.0f} s |")
+        link = f"[{name}]({report.relative_to(reports).as_posix()})" if report is not None else f"{name} (no report)"
+        lines.append(f"| {link} | {question_of(path)} | {status} | {seconds:.0f} s |")
+    if failures:
+        lines += ["", "## Failures", ""] + [f"- {f}" for f in failures]
     index = reports / "index.md"
     index.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    if failures or crashed:
+        raise ReproduceError(f"{index} written, but {len(failures) + len(crashed)} parts failed: "
+                             + "; ".join(failures + [f"check {c} crashed" for c in crashed]))
     return index
+
+
+class ReproduceError(RuntimeError):
+    """Some experiment's report or some ledger check failed (the index is written and lists them)."""
