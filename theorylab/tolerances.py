@@ -104,3 +104,11 @@ SERIES_COEFF_RTOL: float = 1e-6
 #: <= 3e-8 in trials; Nelder-Mead in (a, D) reaches ~1e-12. 1e-6 leaves a 30x margin, while a wrong objective or a
 #: feasibility slip moves the constants by >= 1e-3.
 BOUND_FIT_RTOL: float = 1e-6
+
+#: Absolute tolerance of the GAN value identity V(mu_G, D*) = 2 JS - ln 4 checked in 2D (theorylab.gan.exact), where
+#: JS comes from theorylab.divergences.js_grid on a uniform grid of up to 2001^2 nodes with spacing <= sigma_min / 4:
+#: the trapezoid error there is ~1e-15, but js_grid's stated precision includes its worst-case round-off floor
+#: N * EPS * JS <= 4e6 * 2.2e-16 * ln 2 ~ 6e-10 (doubled in 2 JS), so a stated precision of ~1e-9 is the best a 2D
+#: check can claim; 1e-8 leaves a margin of ~10. The slide's form JS - 2 ln 2 is off by JS itself (>= 1e-3 for the
+#: pairs checked) and a wrong D* or a mis-normalised density by >= 1e-6, far above it.
+GRID_IDENTITY_ATOL: float = 1e-8

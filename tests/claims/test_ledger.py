@@ -60,6 +60,8 @@ def test_every_decided_claim_carries_evidence(results):
         ("002.sde.probability-flow", Verdict.CORRECTED),  # 1/2 g^2
         ("002.sde.reverse", Verdict.CONDITIONAL),
         ("000.sm.tweedie", Verdict.PROVED),
+        ("000.practice.schedule-benefit", Verdict.REFUTED),  # larger steps near the data make TV larger
+        ("000.debortoli.tv-bound", Verdict.VERIFIED),
     ],
 )
 def test_findings(results, claim_id, verdict):

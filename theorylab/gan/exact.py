@@ -37,8 +37,15 @@ import numpy as np
 from scipy import special
 
 from theorylab.divergences import Estimate, Uncertainty, js, js_grid
-from theorylab.gan.quadrature import BOX_STDS, component_scales, integrate_pair, log_densities, uniform_axes
-from theorylab.tolerances import QUADRATURE_ATOL
+from theorylab.gan.quadrature import (
+    BOX_STDS,
+    component_scales,
+    integrate_pair,
+    integrate_pairs,
+    log_densities,
+    uniform_axes,
+)
+from theorylab.tolerances import GRID_IDENTITY_ATOL, QUADRATURE_ATOL
 
 __all__ = [
     "PerturbationGap",
@@ -63,8 +70,14 @@ LN4 = math.log(4.0)
 #: difference of two evaluations <= 8 EPS ~ 1.8e-15; 1e-13 leaves a margin of ~50 while a wrong maximiser (a shift
 #: of O(1) in y) loses O(1).
 _POINTWISE_ROUNDING = 1e-13
-#: Nodes per axis of the uniform 2D grid of :func:`js_exact`: spacing <= sigma_min / _NODES_PER_STD, capped.
-_NODES_PER_STD = 2.0
+#: Absolute allowance added to it: where D* or 1 - D* underflows below ~1e-300 (far tails), the terms are at the edge
+#: of float64's normal range (2.2e-308) and relative round-off bounds no longer apply.
+_POINTWISE_FLOOR = 1e-300
+#: Nodes per axis of the uniform 2D grid of :func:`js_exact`: spacing <= sigma_min / _NODES_PER_STD, capped. With
+#: spacing sigma/4 even the coarse grid (2h) of js_grid's refinement estimate resolves the JS integrand (measured on
+#: the 8-Gaussian ring, sigma = 0.05: refinement differences ~1e-12 at sigma/4 against ~2e-8 at sigma/3 and ~2e-6 at
+#: sigma/2), so the stated error is not inflated by under-resolution.
+_NODES_PER_STD = 4.0
 _MAX_GRID_2D = 2001
 
 
@@ -180,7 +193,7 @@ def js_exact(pi: Any, mu_g: Any) -> Estimate:
 
     1D: :func:`theorylab.divergences.js` (adaptive quadrature, ``js_quad_1d``). 2D: :func:`~theorylab.divergences.
     js_grid` on log-densities over a uniform grid covering every component :math:`\\pm 12\\sigma`, with spacing at
-    most :math:`\\sigma_{\\min}/2` (at most 2001 nodes per axis) — the trapezoid rule is spectrally accurate on such
+    most :math:`\\sigma_{\\min}/4` (at most 2001 nodes per axis) — the trapezoid rule is spectrally accurate on such
     a grid, and js_grid adds its refinement error and the grid's mass defect to the uncertainty.
     """
     if pi.dim == 1:
@@ -213,8 +226,8 @@ class ValueIdentity:
     precision : float
         Stated precision of the comparison: the half-width of :math:`V`'s interval plus twice that of JS.
     tolerance : float
-        :data:`~theorylab.tolerances.QUADRATURE_ATOL`: the identity holds when :math:`|\\text{difference}|` and
-        ``precision`` are both below it.
+        The identity holds when :math:`|\\text{difference}|` and ``precision`` are both below it
+        (:data:`~theorylab.tolerances.QUADRATURE_ATOL` in 1D, :data:`~theorylab.tolerances.GRID_IDENTITY_ATOL` in 2D).
     holds : bool
     slide_difference : float
         :math:`V - (\\mathrm{JS} - 2\\ln 2)`, the slide's form under the ½-weighted JS (equals JS, not 0).
@@ -231,13 +244,22 @@ class ValueIdentity:
     slide_difference: float
 
 
-def check_value_identity(pi: Any, mu_g: Any, *, tolerance: float = QUADRATURE_ATOL) -> ValueIdentity:
+def check_value_identity(pi: Any, mu_g: Any, *, tolerance: float | None = None) -> ValueIdentity:
     """Compute :math:`V(\\mu_G, D^*)` and :math:`2\\mathrm{JS} - \\ln 4` independently and compare them.
 
     Seed 000, slide 'Definición Formal de una GAN' (Teorema, Discriminador Óptimo: :math:`V(\\mu_G, \\mu_D^*) =
     JS(\\pi, \\mu_G) - 2\\ln 2`, true for the un-halved JS; with theorylab's ½-weighted JS it reads
     :math:`2\\mathrm{JS} - \\ln 4`).
+
+    Parameters
+    ----------
+    tolerance : float, optional
+        Default :data:`~theorylab.tolerances.QUADRATURE_ATOL` in 1D (both sides by adaptive quadrature, errors
+        ~1e-13) and :data:`~theorylab.tolerances.GRID_IDENTITY_ATOL` in 2D (JS on a grid, whose stated precision has
+        a worst-case round-off floor ~1e-9).
     """
+    if tolerance is None:
+        tolerance = QUADRATURE_ATOL if pi.dim == 1 else GRID_IDENTITY_ATOL
     v = value_at_optimum(pi, mu_g)
     j = js_exact(pi, mu_g)
     target = 2.0 * j.value - LN4
@@ -265,7 +287,8 @@ class PointwiseCheck:
         :math:`\\max [g(y) - g(D^*)]` over nodes and perturbations (:math:`\\le 0` up to round-off when :math:`D^*`
         is the maximiser).
     n_violations : int
-        Comparisons where :math:`g(y) > g(D^*) + 10^{-13}(|D^*\\ln y| + |(1-D^*)\\ln(1-y)|)` (round-off allowance).
+        Comparisons where :math:`g(y) > g(D^*) + 10^{-13}(|D^*\\ln y| + |(1-D^*)\\ln(1-y)|) + 10^{-300}` (round-off
+        allowance; the absolute part covers terms that underflow to the edge of float64's normal range).
     min_relative_gain : float
         :math:`\\min [g(D^*) - g(y)] / [\\tfrac12\\delta^2 D^*(1-D^*)]` over comparisons where that prediction
         exceeds the round-off allowance 1000-fold (→ 1 as :math:`\\delta\\to 0`: second-order optimality).
@@ -296,7 +319,7 @@ def check_pointwise_optimality(pi: Any, mu_g: Any, points: np.ndarray, deltas: t
             a, b = d_star * log_sigmoid(shifted), (1.0 - d_star) * log_sigmoid(-shifted)
             perturbed = a + b
             improvement = perturbed - base
-            allowance = _POINTWISE_ROUNDING * (np.abs(a) + np.abs(b))
+            allowance = _POINTWISE_ROUNDING * (np.abs(a) + np.abs(b)) + _POINTWISE_FLOOR
             worst = max(worst, float(np.max(improvement)))
             violations += int(np.sum(improvement > allowance))
             predicted = 0.5 * delta**2 * d_star * (1.0 - d_star)
@@ -342,28 +365,37 @@ def perturbation_gaps(pi: Any, mu_g: Any, sizes: tuple[float, ...], rng: np.rand
     """
     omega = rng.standard_normal(pi.dim)
     phase = float(rng.uniform(0.0, 2.0 * math.pi))
-    v_star = value_at_optimum(pi, mu_g).value
 
     def phi(x: np.ndarray) -> np.ndarray:
         return np.cos(x @ omega + phase)
 
+    def curvature(lp: np.ndarray, lq: np.ndarray, x: np.ndarray) -> np.ndarray:
+        # (p + q) D*(1 - D*) phi^2 = p q / (p + q) phi^2
+        return np.exp(lp + lq - np.logaddexp(lp, lq)) * phi(x) ** 2
+
+    def kl_form(eps: float):
+        def g(lp: np.ndarray, lq: np.ndarray, x: np.ndarray) -> np.ndarray:
+            log_d, log_1md = log_optimal_discriminator(lp, lq)
+            shifted = (lp - lq) + eps * phi(x)
+            return np.exp(lp) * (log_d - log_sigmoid(shifted)) + np.exp(lq) * (log_1md - log_sigmoid(-shifted))
+        return g
+
+    def value_form(eps: float):
+        def g(lp: np.ndarray, lq: np.ndarray, x: np.ndarray) -> np.ndarray:
+            shifted = (lp - lq) + eps * phi(x)
+            return np.exp(lp) * log_sigmoid(shifted) + np.exp(lq) * log_sigmoid(-shifted)
+        return g
+
+    epsilons = [e for size in sizes for e in (float(size), -float(size))]
+    # one pass over the nodes: V*, the curvature, and for every epsilon the KL form and the perturbed value
+    # (|KL form| <= |eps| (p + q): the Bernoulli log-likelihood ratio is at most the logit shift)
+    gs = [value_form(0.0), curvature] + [f(e) for e in epsilons for f in (kl_form, value_form)]
+    envelopes = [1.0, 1.0] + [v for e in epsilons for v in (abs(e), 1.0 + abs(e))]
+    results = integrate_pairs(gs, pi, mu_g, envelopes=envelopes)
+    v_star, curv = results[0].value, results[1].value
     out = []
-    for size in sizes:
-        for eps in (float(size), -float(size)):
-            def kl_form(lp: np.ndarray, lq: np.ndarray, x: np.ndarray, eps: float = eps) -> np.ndarray:
-                log_d, log_1md = log_optimal_discriminator(lp, lq)
-                shifted = (lp - lq) + eps * phi(x)
-                return (np.exp(lp) * (log_d - log_sigmoid(shifted))
-                        + np.exp(lq) * (log_1md - log_sigmoid(-shifted)))
-
-            def curvature(lp: np.ndarray, lq: np.ndarray, x: np.ndarray) -> np.ndarray:
-                # (p + q) D*(1 - D*) = p q / (p + q)
-                return np.exp(lp + lq - np.logaddexp(lp, lq)) * phi(x) ** 2
-
-            gap = integrate_pair(kl_form, pi, mu_g, envelope=2.0 * abs(eps))
-            second = 0.5 * eps**2 * integrate_pair(curvature, pi, mu_g, envelope=1.0).value
-            # only the value is used (the gap with its error is the KL form above)
-            v_eps = value_of_logit(pi, mu_g, lambda lp, lq, x, eps=eps: lp - lq + eps * phi(x)).value
-            out.append(PerturbationGap(eps, gap.value, gap.error, v_star - v_eps, second, v_eps))
+    for i, eps in enumerate(epsilons):
+        gap, v_eps = results[2 + 2 * i], results[3 + 2 * i]
+        out.append(PerturbationGap(eps, gap.value, gap.error, v_star - v_eps.value, 0.5 * eps**2 * curv, v_eps.value))
     return out
 

@@ -46,6 +46,7 @@ __all__ = [
     "bounding_box",
     "component_scales",
     "integrate_pair",
+    "integrate_pairs",
     "log_densities",
     "uniform_axes",
 ]
@@ -143,9 +144,18 @@ def integrate_pair(g: Integrand, p: Any, q: Any, *, envelope: float = 1.0) -> In
     Integral
         Value and absolute error estimate (see the module docstring for the rules).
     """
+    return integrate_pairs([g], p, q, envelopes=[envelope])[0]
+
+
+def integrate_pairs(gs: list[Integrand], p: Any, q: Any, *, envelopes: list[float] | None = None) -> list[Integral]:
+    """Several integrals of :func:`integrate_pair` at once: in 2D the log-densities are evaluated once per node and
+    shared by every integrand (one pass over the nodes instead of ``len(gs)``)."""
     if p.dim != q.dim or p.dim not in (1, 2):
         raise ValueError(f"integrate_pair: needs two laws of the same dimension 1 or 2, got {p.dim} and {q.dim}")
-    return _quad_1d(g, p, q) if p.dim == 1 else _product_gl_2d(g, p, q, envelope)
+    envelopes = list(envelopes) if envelopes is not None else [1.0] * len(gs)
+    if p.dim == 1:
+        return [_quad_1d(g, p, q) for g in gs]
+    return _product_gl_2d(gs, p, q, envelopes)
 
 
 def _quad_1d(g: Integrand, p: Any, q: Any) -> Integral:
@@ -193,45 +203,52 @@ def _gl_nodes(edges: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     return mid[:, None] + half[:, None] * t, half[:, None] * w
 
 
-def _cell_integrals(g: Integrand, p: Any, q: Any, ex: np.ndarray, ey: np.ndarray, n: int) -> tuple[np.ndarray, float]:
-    """Integrals over every product cell, shape ``(cx, cy)``, and :math:`\\sum |w f|` (for the round-off floor)."""
+def _cell_integrals(gs: list[Integrand], p: Any, q: Any, ex: np.ndarray, ey: np.ndarray,
+                    n: int) -> tuple[list[np.ndarray], list[float]]:
+    """For each integrand: integrals over every product cell, shape ``(cx, cy)``, and :math:`\\sum |w g|` (for the
+    round-off floor)."""
     xn, xw = _gl_nodes(ex, n)
     yn, yw = _gl_nodes(ey, n)
     cx, cy = xn.shape[0], yn.shape[0]
     ys = yn.reshape(-1)
     wy = yw.reshape(-1)
-    cells = np.empty((cx, cy))
-    abs_sum = 0.0
+    cells = [np.empty((cx, cy)) for _ in gs]
+    abs_sums = [0.0 for _ in gs]
     rows_per_chunk = max(1, _CHUNK // (n * ys.shape[0]))
     for start in range(0, cx, rows_per_chunk):
         xs = xn[start:start + rows_per_chunk].reshape(-1)
         wx = xw[start:start + rows_per_chunk].reshape(-1)
         pts = np.stack(np.meshgrid(xs, ys, indexing="ij"), axis=-1)  # (rows*n, cy*n, 2)
-        vals = g(log_densities(p, pts), log_densities(q, pts), pts)
-        weighted = vals * wx[:, None] * wy[None, :]
-        abs_sum += float(np.sum(np.abs(weighted)))
-        rows = weighted.shape[0] // n
-        cells[start:start + rows] = weighted.reshape(rows, n, cy, n).sum(axis=(1, 3))
-    return cells, abs_sum
+        lp, lq = log_densities(p, pts), log_densities(q, pts)
+        weights = wx[:, None] * wy[None, :]
+        rows = pts.shape[0] // n
+        for i, g in enumerate(gs):
+            weighted = g(lp, lq, pts) * weights
+            abs_sums[i] += float(np.sum(np.abs(weighted)))
+            cells[i][start:start + rows] = weighted.reshape(rows, n, cy, n).sum(axis=(1, 3))
+    return cells, abs_sums
 
 
-def _product_gl_2d(g: Integrand, p: Any, q: Any, envelope: float) -> Integral:
+def _product_gl_2d(gs: list[Integrand], p: Any, q: Any, envelopes: list[float]) -> list[Integral]:
     lo, hi = bounding_box((p, q), BOX_STDS)
     ex, ey = _axis_cells((p, q), 0, lo[0], hi[0]), _axis_cells((p, q), 1, lo[1], hi[1])
-    high, abs_sum = _cell_integrals(g, p, q, ex, ey, _GL_HIGH)
-    low, _ = _cell_integrals(g, p, q, ex, ey, _GL_LOW)
-    value = float(np.sum(high))
-    embedded = float(np.sum(np.abs(high - low)))
-    n_nodes = high.size * _GL_HIGH**2
-    # round-off: <= ~16 eps relative per evaluation of g (logs, exps, products), + log2(N) eps for numpy's pairwise
-    # summation, + one rounding per chunk sum; all relative to sum |w g|
-    n_chunks = math.ceil(n_nodes / _CHUNK)
-    roundoff = (16.0 + math.log2(n_nodes) + n_chunks) * float(np.finfo(np.float64).eps) * abs_sum
-    truncation = envelope * _tail_mass_2d((p, q))
-    note = (f"sum over {high.size} cells of |I_{_GL_HIGH} - I_{_GL_LOW}| = {embedded:.3g} + round-off floor "
-            f"{roundoff:.3g} + truncation bound {truncation:.3g} (box mu +/- {BOX_STDS:g} sigma)")
-    if not math.isfinite(value):
-        raise FloatingPointError("integrate_pair: non-finite integral")
-    return Integral(value, embedded + roundoff + truncation,
-                    f"product Gauss-Legendre ({_GL_HIGH}x{_GL_HIGH} per cell) on {len(ex) - 1}x{len(ey) - 1} "
-                    "cells cut at mu +/- {0,.5,1,1.5,2,3,4,6,8,12} sigma", note)
+    highs, abs_sums = _cell_integrals(gs, p, q, ex, ey, _GL_HIGH)
+    lows, _ = _cell_integrals(gs, p, q, ex, ey, _GL_LOW)
+    out = []
+    for high, low, abs_sum, envelope in zip(highs, lows, abs_sums, envelopes):
+        value = float(np.sum(high))
+        embedded = float(np.sum(np.abs(high - low)))
+        n_nodes = high.size * _GL_HIGH**2
+        # round-off: <= ~16 eps relative per evaluation of g (logs, exps, products), + log2(N) eps for numpy's
+        # pairwise summation, + one rounding per chunk sum; all relative to sum |w g|
+        n_chunks = math.ceil(n_nodes / _CHUNK)
+        roundoff = (16.0 + math.log2(n_nodes) + n_chunks) * float(np.finfo(np.float64).eps) * abs_sum
+        truncation = envelope * _tail_mass_2d((p, q))
+        note = (f"sum over {high.size} cells of |I_{_GL_HIGH} - I_{_GL_LOW}| = {embedded:.3g} + round-off floor "
+                f"{roundoff:.3g} + truncation bound {truncation:.3g} (box mu +/- {BOX_STDS:g} sigma)")
+        if not math.isfinite(value):
+            raise FloatingPointError("integrate_pair: non-finite integral")
+        out.append(Integral(value, embedded + roundoff + truncation,
+                            f"product Gauss-Legendre ({_GL_HIGH}x{_GL_HIGH} per cell) on {len(ex) - 1}x{len(ey) - 1} "
+                            "cells cut at mu +/- {0,.5,1,1.5,2,3,4,6,8,12} sigma", note))
+    return out
