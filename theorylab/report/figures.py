@@ -102,7 +102,8 @@ def loglog_gamma(df: pd.DataFrame, metric: str, out: Path, label: str, slope: fl
     ax.set_xlabel("step γ")
     ax.set_ylabel(label)
     ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=7)
+    if ax.get_legend_handles_labels()[1]:
+        ax.legend(fontsize=7)
     fig.tight_layout()
     name = f"{metric}_loglog_gamma.png"
     fig.savefig(out / name, dpi=120)
