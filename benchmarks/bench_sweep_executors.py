@@ -2,7 +2,7 @@
 against the process pool at equal workers. All runs in one process, interleaved, each into a fresh run folder.
 
 Run: ``python benchmarks/bench_sweep_executors.py [--experiment experiments/gamma_sweep_gaussian.toml] [--repeats 2]``
-from the repository root. Writes ``benchmarks/results/sweep_executors.json`` and prints a summary. The rows of every
+from the repository root. Writes ``benchmarks/results/sweep_executors_<experiment>_<profile>.json`` and prints a summary. The rows of every
 run are compared (metric values and statuses must be identical whichever executor ran them).
 
 Wall time includes starting the workers (each imports torch, ~2-3 s), which is what a user pays; the per-cell work
@@ -28,7 +28,7 @@ from theorylab.config import load_toml  # noqa: E402
 from theorylab.experiments import results_table, run_sweep  # noqa: E402
 from theorylab.report.reproduce import apply_profile  # noqa: E402
 
-OUT = Path(__file__).resolve().parent / "results" / "sweep_executors.json"
+RESULTS = Path(__file__).resolve().parent / "results"
 SETTINGS = {"1 worker (in-process)": {"workers": 1}, "2 workers (process pool)": {"workers": 2},
             "2 workers (Dask LocalCluster)": {"workers": 2, "scheduler": "local"}}
 
@@ -74,8 +74,9 @@ def main() -> None:
         "dask_over_pool_2_workers": med["2 workers (Dask LocalCluster)"] / med["2 workers (process pool)"],
         "rows_identical_across_executors": identical,
     }
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(result, indent=2))
+    out = RESULTS / f"sweep_executors_{Path(args.experiment).stem}_{result['profile']}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2))
     print(f"{args.experiment} ({result['profile']}, {n_cells} cells), median of {args.repeats}:")
     for name, value in med.items():
         print(f"  {name:32s} {value:7.2f} s")
