@@ -310,19 +310,20 @@ def check_pointwise_optimality(pi: Any, mu_g: Any, points: np.ndarray, deltas: t
     """Check that :math:`D^*` maximises the pointwise objective at every point of ``points`` (shape ``(n, d)``)."""
     pts = np.asarray(points, dtype=np.float64).reshape(-1, pi.dim)
     ell = log_densities(pi, pts) - log_densities(mu_g, pts)
-    d_star = special.expit(ell)
-    base = d_star * log_sigmoid(ell) + (1.0 - d_star) * log_sigmoid(-ell)
+    # both weights from the logit: 1 - expit(l) would lose all relative accuracy where D* is close to 1
+    d_star, d_other = special.expit(ell), special.expit(-ell)
+    base = d_star * log_sigmoid(ell) + d_other * log_sigmoid(-ell)
     worst, violations, min_gain, count = -math.inf, 0, math.inf, 0
     for delta in deltas:
         for sign in (1.0, -1.0):
             shifted = ell + sign * delta
-            a, b = d_star * log_sigmoid(shifted), (1.0 - d_star) * log_sigmoid(-shifted)
+            a, b = d_star * log_sigmoid(shifted), d_other * log_sigmoid(-shifted)
             perturbed = a + b
             improvement = perturbed - base
             allowance = _POINTWISE_ROUNDING * (np.abs(a) + np.abs(b)) + _POINTWISE_FLOOR
             worst = max(worst, float(np.max(improvement)))
             violations += int(np.sum(improvement > allowance))
-            predicted = 0.5 * delta**2 * d_star * (1.0 - d_star)
+            predicted = 0.5 * delta**2 * d_star * d_other
             ok = predicted > 1e3 * allowance
             if np.any(ok):
                 min_gain = min(min_gain, float(np.min(-improvement[ok] / predicted[ok])))
