@@ -86,6 +86,14 @@ def _build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--workers", type=_positive_int, default=1, metavar="N", help="worker processes")
     reproduce.add_argument("--experiments", default="experiments", metavar="DIR")
     reproduce.set_defaults(handler=_cmd_reproduce)
+
+    gan = sub.add_parser("gan", help="GAN lab: the optimal discriminator and value identity, or training")
+    gan.add_argument("config", metavar="CONFIG.toml", help="config with a [gan] table (mode = exact | discriminator | train)")
+    gan.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                     help="override a config key, e.g. --set gan.generator_loss=minimax (repeatable)")
+    gan.add_argument("--out", default=None, metavar="DIR", help="output folder (default reports/gan/<name>)")
+    gan.add_argument("--json", action="store_true", help="print the result as JSON")
+    gan.set_defaults(handler=_cmd_gan)
     return parser
 
 
@@ -192,6 +200,26 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
         print(f"theorylab: {exc}", file=sys.stderr)
         return EXIT_FAILED
     print(index)
+    return EXIT_OK
+
+
+def _cmd_gan(args: argparse.Namespace) -> int:
+    from theorylab.config import apply_overrides, load_toml
+    from theorylab.gan import run_gan
+
+    raw = apply_overrides(load_toml(args.config), args.overrides)
+    result = run_gan(raw, out_dir=Path(args.out) if args.out else None).to_json()
+    if args.json:
+        print(json.dumps(result, indent=2, default=str))
+        return EXIT_OK
+    skip = {"config", "files", "curves"}
+    for key, value in result.items():
+        if key not in skip and not isinstance(value, (list, dict)):
+            print(f"{key:>22}: {value}")
+        elif isinstance(value, dict) and {"value"} <= set(value):
+            lo, hi = value.get("lower"), value.get("upper")
+            interval = f" [{lo:.6g}, {hi:.6g}]" if lo is not None and hi is not None else ""
+            print(f"{key:>22}: {value['value']:.10g}{interval}")
     return EXIT_OK
 
 

@@ -62,6 +62,7 @@ def test_every_decided_claim_carries_evidence(results):
         ("000.sm.tweedie", Verdict.PROVED),
         ("000.practice.schedule-benefit", Verdict.REFUTED),  # larger steps near the data make TV larger
         ("000.debortoli.tv-bound", Verdict.VERIFIED),
+        ("000.gan.alternating-sgd", Verdict.VERIFIED),
     ],
 )
 def test_findings(results, claim_id, verdict):

@@ -1,7 +1,8 @@
 """The GAN lab: the optimal discriminator, the value of the game and GAN training, checked against known laws.
 
 Seed 000, part 'Generative Adversarial Networks (GANs)': slides 'Definición Formal de una GAN' (the value
-:math:`V(\\mu_G, \\mu_D)`, the optimal discriminator :math:`D^* = d\\pi/d(\\pi + \\mu_G)`, :math:`V(\\mu_G, D^*)` and JS)
+:math:`V(\\mu_G, \\mu_D)`, the optimal discriminator :math:`D^* = d\\pi/d(\\pi + \\mu_G)`, :math:`V(\\mu_G, D^*)`
+and JS)
 and 'Entrenando a tu GAN' (alternating stochastic gradient training). The symbolic side is
 :mod:`theorylab.symbolic.gan`; this package supplies the numbers.
 

@@ -41,8 +41,9 @@ Keys by mode (a key that the mode does not use is refused, naming it):
   ``eval_every`` (100), ``n_eval`` (2000 generator samples per evaluation), ``n_mc`` (2000 Monte Carlo points
   of the smoothed JS), ``js_bandwidth`` (KDE bandwidth h; default a quarter (1D) or half (2D) of the smallest
   component standard deviation of pi), ``n_boot`` (100, bootstrap resamples of the histogram JS),
-  ``mode_radius`` (3.0 standard deviations), ``mode_fraction`` (0.25: a mode k is covered when at least ``mode_fraction * w_k`` of the generator samples lie
-  within ``mode_radius`` of it), ``snapshots`` (3 sample snapshots kept for the figure), ``device``, ``dtype``.
+  ``mode_radius`` (3.0 standard deviations), ``mode_fraction`` (0.25: a mode k is covered when at least
+  ``mode_fraction * w_k`` of the generator samples lie within ``mode_radius`` of it), ``snapshots`` (3 sample
+  snapshots kept for the figure), ``device``, ``dtype``.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 Seed 000, 'Entrenando a tu GAN', first bullet: the discriminator ascends
 
-.. math:: \\nabla_{\\theta_d}\\ \\frac1m\\sum_{i=1}^m\\big[\\ln D_{\\theta_d}(x^{(i)}) + \\ln(1 - D_{\\theta_d}(y^{(i)}))\\big],
+.. math:: \\nabla_{\\theta_d}\\ \\frac1m\\sum_{i=1}^m\\big[\\ln D_{\\theta_d}(x^{(i)})
+          + \\ln(1 - D_{\\theta_d}(y^{(i)}))\\big],
           \\qquad x^{(i)}\\sim\\pi,\\ y^{(i)} = G(z^{(i)})\\sim\\mu_G,
 
 whose population version is :math:`V(\\mu_G, D_\\theta)`, maximised by :math:`D^* = p/(p+q)` (slide 'Definición

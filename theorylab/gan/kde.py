@@ -27,7 +27,8 @@ floor.
 Why a dedicated :class:`IsotropicKDE` instead of a :class:`~theorylab.distributions.GaussianMixture` with ``n``
 equal components: the mixture class does one triangular solve per component (full covariances) and validates each
 covariance, ~1.5 s per evaluation at :math:`n = 2000`; the KDE shares one isotropic bandwidth, so
-:math:`\\log\\hat q_h(x) = \\operatorname{logsumexp}_i(-\\|x - Y_i\\|^2 / 2h^2) - \\log n - \\tfrac d2\\log(2\\pi h^2)` is one
+:math:`\\log\\hat q_h(x) = \\operatorname{logsumexp}_i(-\\|x - Y_i\\|^2 / 2h^2) - \\log n -
+\\tfrac d2\\log(2\\pi h^2)` is one
 ``torch.cdist`` and one ``logsumexp`` (~50x faster), in torch float64 like every :class:`Distribution`.
 
 Conventions: JS :math:`= \\tfrac12 KL(P\\|M) + \\tfrac12 KL(Q\\|M)`, natural log, :math:`\\le\\ln 2`.

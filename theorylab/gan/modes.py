@@ -4,9 +4,10 @@ A GAN trained by the alternating algorithm of seed 000 ('Entrenando a tu GAN') m
 components of a multimodal :math:`\\pi` (mode collapse) while the discriminator keeps chasing it. Coverage is
 counted as in the mode-collapse literature (Metz et al. 2017, 'Unrolled GANs'; Srivastava et al. 2017, VEEGAN):
 
-* a sample is *near* component :math:`k` of :math:`\\pi = \\sum_k w_k\\mathcal N(\\mu_k, \\Sigma_k)` when its Mahalanobis
-  distance :math:`\\sqrt{(y-\\mu_k)^\\top\\Sigma_k^{-1}(y-\\mu_k)}` is at most ``radius`` (default 3, i.e. within
-  3 standard deviations; for isotropic components the Euclidean distance is at most :math:`3\\sigma_k`);
+* a sample is *near* component :math:`k` of :math:`\\pi = \\sum_k w_k\\mathcal N(\\mu_k, \\Sigma_k)` when its
+  Mahalanobis distance :math:`\\sqrt{(y-\\mu_k)^\\top\\Sigma_k^{-1}(y-\\mu_k)}` is at most ``radius`` (default 3,
+  i.e. within 3 standard deviations; for isotropic components the Euclidean distance is at most
+  :math:`3\\sigma_k`);
 * component :math:`k` is *covered* when at least ``fraction`` :math:`\\cdot\\, w_k` of the samples are near it
   (default fraction 0.25: a quarter of the share it has under :math:`\\pi`; for the ring of 8 equal modes, 3.125 %
   of the samples);

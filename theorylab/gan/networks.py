@@ -84,7 +84,8 @@ def mlp(in_dim: int, hidden: list[int], out_dim: int, activation: str, generator
 
 
 class Discriminator(nn.Module):
-    """:math:`D_\\theta(x) = \\operatorname{expit}(\\ell_\\theta(x))`; :meth:`forward` returns the logit, shape ``(n,)``.
+    """:math:`D_\\theta(x) = \\operatorname{expit}(\\ell_\\theta(x))`; :meth:`forward` returns the logit, shape
+    ``(n,)``.
 
     Parameters
     ----------

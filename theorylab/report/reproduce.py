@@ -30,6 +30,27 @@ def shipped_experiments(directory: str | Path = "experiments") -> list[Path]:
     return [p for p in sorted(directory.glob("*.toml")) if "sweep" in load_toml(p)]
 
 
+def gan_experiments(directory: str | Path = "experiments") -> list[Path]:
+    """The experiment files with a ``[gan]`` table, sorted by name."""
+    from theorylab.config import load_toml
+
+    return [p for p in sorted(Path(directory).glob("*.toml")) if "gan" in load_toml(p)]
+
+
+def _gan_summary(result: dict[str, Any]) -> str:
+    mode = result.get("mode")
+    if mode == "exact":
+        return f"V = {result['value']:.6g}, 2 JS - ln 4 = {result['two_js_minus_log4']:.6g}, difference {result['difference']:.2g}"
+    if mode == "train":
+        a, b = result["js_initial"], result["js_final"]
+        return (f"smoothed JS {a['value']:.3f} -> {b['value']:.3f} [{b['lower']:.3f}, {b['upper']:.3f}]; modes covered "
+                f"{result['modes_covered_final']}/{result['n_modes']}")
+    if mode == "discriminator":
+        return "; ".join(f"n = {f['sample_size']}: L2 gap to D* {f['l2_gap']:.3g}, value gap {f['value_gap']:.3g}"
+                         for f in result.get("final", []))
+    return str(mode)
+
+
 def apply_profile(raw: dict[str, Any], full: bool) -> dict[str, Any]:
     """The config with its ``[quick]`` overrides applied (unless ``full``) and the ``[quick]`` table removed."""
     from theorylab.config import apply_overrides
@@ -112,6 +133,19 @@ def reproduce(*, full: bool = False, workers: int = 1, experiments: str | Path =
             failures.append(f"{name}: report failed: {type(exc).__name__}: {exc}")
             report = None
         rows.append((path, name, summary, report, time.perf_counter() - t0))
+    gan_rows = []
+    for path in gan_experiments(experiments):
+        from theorylab.gan import run_gan
+
+        log(f"GAN experiment {path.name} ...")
+        t0 = time.perf_counter()
+        raw = apply_profile(load_toml(path), full)
+        try:
+            result = run_gan(raw, out_dir=reports / "gan" / path.stem).to_json()
+        except Exception as exc:  # listed in the index; the other experiments still run
+            failures.append(f"{path.stem}: GAN run failed: {type(exc).__name__}: {exc}")
+            continue
+        gan_rows.append((path, result, time.perf_counter() - t0))
     elapsed = time.perf_counter() - start
     lines = [
         "# theorylab reports",
@@ -133,6 +167,11 @@ def reproduce(*, full: bool = False, workers: int = 1, experiments: str | Path =
         status = ", ".join(f"{n} {s}" for s, n in sorted(summary.counts.items()) if n)
         link = f"[{name}]({report.relative_to(reports).as_posix()})" if report is not None else f"{name} (no report)"
         lines.append(f"| {link} | {question_of(path)} | {status} | {seconds:.0f} s |")
+    if gan_rows:
+        lines += ["", "## GAN lab", "", "| experiment | question | result | time |", "|---|---|---|---|"]
+        for path, result, seconds in gan_rows:
+            lines.append(f"| [{path.stem}](gan/{path.stem}/) | {question_of(path)} | {_gan_summary(result)} | "
+                         f"{seconds:.0f} s |")
     if failures:
         lines += ["", "## Failures", ""] + [f"- {f}" for f in failures]
     index = reports / "index.md"
