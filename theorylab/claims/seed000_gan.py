@@ -76,8 +76,28 @@ def value_js():
             ],
             "JS = (KL(P||M) + KL(Q||M))/2 (then V = 2 JS - ln 4)": [
                 evidence_from_identity(gan.check_value_identity("half", "slide"), "two-point V vs JS - 2 ln 2"),
+                _numeric_value_identity(),
             ],
         }
+    )
+
+
+def _numeric_value_identity() -> Evidence:
+    """Quadrature on continuous laws (the GAN lab): pi = the seed mixture, mu_G = N(0, 1). The slide's form is off by
+    exactly JS under the 1/2-weighted convention, while V = 2 JS - ln 4 holds to the stated precision."""
+    from theorylab.distributions import Gaussian, GaussianMixture
+    from theorylab.gan.exact import check_value_identity
+
+    pi = GaussianMixture([0.5, 0.5], [[-3.0], [3.0]], [[[0.25]], [[1.0]]])
+    check = check_value_identity(pi, Gaussian([0.0], [[1.0]]))
+    return Evidence(
+        EvidenceKind.EXACT_NUMBER,
+        f"pi = seed GMM, mu_G = N(0,1), by quadrature: V = {check.value.value:.10g}, JS = {check.js.value:.10g}; "
+        f"V - (JS - 2 ln 2) = {check.slide_difference:.6g} (= JS), V - (2 JS - ln 4) = {check.difference:.2g} "
+        f"(precision {check.precision:.2g})",
+        bool(abs(check.slide_difference) <= check.tolerance),
+        {"value": check.value.value, "js": check.js.value, "slide_difference": check.slide_difference,
+         "corrected_difference": check.difference, "precision": check.precision, "tolerance": check.tolerance},
     )
 
 
