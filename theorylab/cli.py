@@ -52,17 +52,13 @@ def _build_parser() -> argparse.ArgumentParser:
     verify.set_defaults(handler=_cmd_verify)
 
     measure = sub.add_parser("measure", help="law of a sampler's output and its divergences to the target")
-    measure.add_argument("config", metavar="CONFIG.toml", help="experiment config (keys: theorylab.config)")
-    measure.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                         help="override a config key, e.g. --set sampler.gamma=0.1 (repeatable)")
+    _add_config(measure, "experiment config (keys: theorylab.config)", "sampler.gamma=0.1")
     measure.add_argument("--json", action="store_true", help="print the result as JSON")
     measure.add_argument("--device", default=None, help="torch device for the samples route (cpu, cuda)")
     measure.set_defaults(handler=_cmd_measure)
 
     sweep = sub.add_parser("sweep", help="run a [sweep] grid of measure configs into a resumable run folder")
-    sweep.add_argument("config", metavar="CONFIG.toml", help="measure config with a [sweep] table")
-    sweep.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                       help="override a config key (also sweep.<key>=[...]); repeatable")
+    _add_config(sweep, "measure config with a [sweep] table", "sweep.sampler.gamma=[0.1,0.05]")
     sweep.add_argument("--out", default=None, metavar="DIR", help="run folder (default runs/<config name>)")
     sweep.add_argument("--workers", type=_positive_int, default=1, metavar="N", help="worker processes (default 1)")
     sweep.add_argument("--scheduler", default=None, metavar="ADDRESS|local",
@@ -88,13 +84,18 @@ def _build_parser() -> argparse.ArgumentParser:
     reproduce.set_defaults(handler=_cmd_reproduce)
 
     gan = sub.add_parser("gan", help="GAN lab: the optimal discriminator and value identity, or training")
-    gan.add_argument("config", metavar="CONFIG.toml", help="config with a [gan] table (mode = exact | discriminator | train)")
-    gan.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                     help="override a config key, e.g. --set gan.generator_loss=minimax (repeatable)")
+    _add_config(gan, "config with a [gan] table (mode = exact | discriminator | train)", "gan.generator_loss=minimax")
     gan.add_argument("--out", default=None, metavar="DIR", help="output folder (default reports/gan/<name>)")
     gan.add_argument("--json", action="store_true", help="print the result as JSON")
     gan.set_defaults(handler=_cmd_gan)
     return parser
+
+
+def _add_config(parser: argparse.ArgumentParser, what: str, example: str) -> None:
+    """The CONFIG.toml positional argument and the repeatable ``--set KEY=VALUE`` override."""
+    parser.add_argument("config", metavar="CONFIG.toml", help=what)
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help=f"override a config key, e.g. --set {example} (repeatable)")
 
 
 def _positive_int(text: str) -> int:
