@@ -94,7 +94,8 @@ def question_of(path: Path) -> str:
         if not line.startswith("#"):
             break
         lines.append(line.lstrip("# ").rstrip())
-    return " ".join(lines)
+    text = " ".join(lines).removeprefix("Question:").strip()
+    return text[: text.index("?") + 1] if "?" in text else text  # the question itself, not the notes after it
 
 
 def reproduce(*, full: bool = False, workers: int = 1, experiments: str | Path = "experiments",
