@@ -56,6 +56,7 @@ from theorylab.tolerances import GRID_TIME_RTOL
 __all__ = [
     "MeasureConfig",
     "apply_overrides",
+    "deep_copy",
     "load_toml",
     "parse_override",
     "validate",
@@ -264,7 +265,7 @@ def parse_override(text: str) -> tuple[list[str], Any]:
 
 def apply_overrides(raw: Mapping[str, Any], overrides: Iterable[str]) -> dict[str, Any]:
     """A copy of ``raw`` with each ``key=value`` override set (tables are created as needed)."""
-    out = _deep_copy(raw)
+    out = deep_copy(raw)
     for text in overrides:
         path, value = parse_override(text)
         node = out
@@ -277,9 +278,10 @@ def apply_overrides(raw: Mapping[str, Any], overrides: Iterable[str]) -> dict[st
     return out
 
 
-def _deep_copy(value: Any) -> Any:
+def deep_copy(value: Any) -> Any:
+    """A copy of a raw config (nested tables and lists copied; scalars shared)."""
     if isinstance(value, Mapping):
-        return {k: _deep_copy(v) for k, v in value.items()}
+        return {k: deep_copy(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_deep_copy(v) for v in value]
+        return [deep_copy(v) for v in value]
     return value

@@ -73,15 +73,17 @@ def _crossings(mp: Mixture1D, mq: Mixture1D) -> np.ndarray:
     return np.asarray(roots, dtype=np.float64)
 
 
-def _integrate(f: Callable[[float], float], cuts: np.ndarray) -> tuple[float, float, list[str]]:
-    """Sum of quad over consecutive pieces: (value, total abs error estimate, warnings raised by quad)."""
+def integrate_pieces(f: Callable[[float], float], cuts: np.ndarray, *, epsabs: float = _EPSABS,
+                     epsrel: float = _EPSREL, limit: int = _LIMIT) -> tuple[float, float, list[str]]:
+    """Sum of ``scipy.integrate.quad`` over consecutive pieces ``[cuts[i], cuts[i+1]]``: (value, total absolute
+    error estimate, first lines of the warnings quad raised)."""
     total, error, messages = 0.0, 0.0, []
     for a, b in zip(cuts[:-1], cuts[1:]):
         if b <= a:
             continue
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", integrate.IntegrationWarning)
-            value, err = integrate.quad(f, a, b, epsabs=_EPSABS, epsrel=_EPSREL, limit=_LIMIT)
+            value, err = integrate.quad(f, a, b, epsabs=epsabs, epsrel=epsrel, limit=limit)
         messages.extend(str(w.message).splitlines()[0] for w in caught)
         total += value
         error += err
@@ -117,7 +119,7 @@ def tv_quad_1d(p: Any, q: Any) -> Estimate:
     def f(x: float) -> float:
         return 0.5 * abs(math.exp(float(mp.logpdf(x))) - math.exp(float(mq.logpdf(x))))
 
-    value, error, msgs = _integrate(f, cuts)
+    value, error, msgs = integrate_pieces(f, cuts)
     return _estimate("TV", value, error, "quad of |p - q|/2, cut at the density crossings", msgs, 0.0, 1.0)
 
 
@@ -133,7 +135,7 @@ def kl_quad_1d(p: Any, q: Any) -> Estimate:
         lp, lq = float(mp.logpdf(x)), float(mq.logpdf(x))
         return math.exp(lp) * (lp - lq)
 
-    value, error, msgs = _integrate(f, _pieces(mp, mq))
+    value, error, msgs = integrate_pieces(f, _pieces(mp, mq))
     return _estimate("KL", value, error, "quad of p log(p/q)", msgs, 0.0)
 
 
@@ -147,7 +149,7 @@ def js_quad_1d(p: Any, q: Any) -> Estimate:
         lm = float(np.logaddexp(lp, lq)) - _LN2
         return 0.5 * (math.exp(lp) * (lp - lm) + math.exp(lq) * (lq - lm))
 
-    value, error, msgs = _integrate(f, _pieces(mp, mq))
+    value, error, msgs = integrate_pieces(f, _pieces(mp, mq))
     return _estimate("JS", value, error, "quad of (p log(p/m) + q log(q/m))/2", msgs, 0.0, _LN2)
 
 
@@ -159,7 +161,7 @@ def hellinger_quad_1d(p: Any, q: Any) -> Estimate:
     def f(x: float) -> float:
         return 0.5 * (math.exp(0.5 * float(mp.logpdf(x))) - math.exp(0.5 * float(mq.logpdf(x)))) ** 2
 
-    h2, error, msgs = _integrate(f, _pieces(mp, mq))
+    h2, error, msgs = integrate_pieces(f, _pieces(mp, mq))
     h2 = min(max(h2, 0.0), 1.0)
     note = "sqrt of H^2 -/+ scipy.integrate.quad absolute error estimate"
     if msgs:

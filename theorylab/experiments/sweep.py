@@ -49,7 +49,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from theorylab.config import MeasureConfig, validate
+from theorylab.config import MeasureConfig, deep_copy, validate
 from theorylab.errors import ConfigError
 from theorylab.experiments.cells import cell_key, cell_seed, config_json
 
@@ -132,7 +132,7 @@ def parse_sweep(raw: Mapping[str, Any]) -> SweepSpec:
     ConfigError
         One line naming the offending ``sweep.*`` key (see the module docstring for the rules).
     """
-    base = {k: _copy(v) for k, v in raw.items() if k != "sweep"}
+    base = {k: deep_copy(v) for k, v in raw.items() if k != "sweep"}
     table = raw.get("sweep")
     if table is None:
         return SweepSpec(base, ())
@@ -251,7 +251,7 @@ def set_path(config: dict[str, Any], path: str, value: Any) -> None:
         if not isinstance(child, dict):
             raise ConfigError(f"sweep.{path}: {'.'.join(parts[: i + 1])} is not a table in the config")
         node = child
-    node[parts[-1]] = _copy(value)
+    node[parts[-1]] = deep_copy(value)
 
 
 def expand(spec: SweepSpec, *, check_setup: bool = True) -> tuple[list[Cell], int]:
@@ -281,7 +281,7 @@ def expand(spec: SweepSpec, *, check_setup: bool = True) -> tuple[list[Cell], in
         assignments: dict[str, Any] = {}
         for axis, row in zip(spec.axes, combo):
             assignments.update(zip(axis.paths, row))
-        raw = _copy(spec.base)
+        raw = deep_copy(spec.base)
         where = f"(sweep cell {i + 1}/{n}: {describe(assignments)})"
         try:
             for path, value in assignments.items():
@@ -300,9 +300,3 @@ def expand(spec: SweepSpec, *, check_setup: bool = True) -> tuple[list[Cell], in
     return cells, duplicates
 
 
-def _copy(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {k: _copy(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_copy(v) for v in value]
-    return value

@@ -31,14 +31,14 @@ coordinate being Gaussian), and for integrands with :math:`|g| \\le C(p+q)` the 
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import integrate, special
+from scipy import special
 
+from theorylab.divergences.quadrature import integrate_pieces
 from theorylab.divergences.univariate import Mixture1D
 
 __all__ = [
@@ -169,14 +169,7 @@ def _quad_1d(g: Integrand, p: Any, q: Any) -> Integral:
         xs = np.asarray(x, dtype=np.float64)
         return float(g(mp.logpdf(xs), mq.logpdf(xs), xs[None]))
 
-    total, error, messages = 0.0, 0.0, []
-    for a, b in zip(cuts[:-1], cuts[1:]):
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", integrate.IntegrationWarning)
-            value, err = integrate.quad(f, a, b, epsabs=_EPSABS, epsrel=_EPSREL, limit=_LIMIT)
-        messages.extend(str(w.message).splitlines()[0] for w in caught)
-        total += value
-        error += err
+    total, error, messages = integrate_pieces(f, cuts, epsabs=_EPSABS, epsrel=_EPSREL, limit=_LIMIT)
     note = "sum of scipy.integrate.quad absolute error estimates over pieces"
     if messages:
         note += "; quad warned: " + "; ".join(sorted(set(messages)))
