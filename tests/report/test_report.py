@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 from theorylab.cli import main
 from theorylab.config import load_toml

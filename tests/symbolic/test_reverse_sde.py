@@ -18,7 +18,6 @@ from theorylab.errors import ConfigError
 from theorylab.symbolic import reverse_sde as rs
 from theorylab.symbolic.result import Truth
 from theorylab.tolerances import (
-    CLOSED_FORM_RTOL,
     FD_STEP,
     FINITE_DIFFERENCE_RTOL,
     ODE_AGREEMENT_ATOL,

@@ -7,7 +7,7 @@ import numpy as np
 
 from theorylab.claims.model import Evidence, EvidenceKind
 from theorylab.claims.registry import SEED_000, claim
-from theorylab.claims.verdicts import evidence_from_comparison, evidence_from_identity, from_evidence, pending
+from theorylab.claims.verdicts import evidence_from_comparison, evidence_from_identity, from_evidence
 from theorylab.tolerances import CLOSED_FORM_ATOL, RATE_SLOPE_ATOL
 from theorylab.symbolic import generator, ou, reverse_sde
 

@@ -3,7 +3,6 @@ forward chains, their transition laws and the transition score)."""
 
 from __future__ import annotations
 
-import numpy as np
 import sympy as sp
 
 from theorylab.claims.model import Evidence, EvidenceKind

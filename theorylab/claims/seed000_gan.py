@@ -112,7 +112,6 @@ def optimal_generator():
     """On the two-point family: the unique critical point of C(q) is q = p, C is strictly convex in q, C(p) = -ln 4.
     (The slide's 'JS(mu, mu_G)' is read as JS(pi, mu_G).)"""
     opt = gan.minimum_of_C()
-    p = sp.Symbol("p", positive=True)
     return from_evidence(
         [
             evidence_from_identity(check_identity(opt.argmin.expr, opt.argmin.args[0]), "argmin q* vs p"),
