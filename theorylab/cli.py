@@ -83,6 +83,23 @@ def _build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--experiments", default="experiments", metavar="DIR")
     reproduce.set_defaults(handler=_cmd_reproduce)
 
+    train = sub.add_parser("train", help="train a score network (DSM/ISM) and report its measured error (M profile)")
+    _add_config(train, "train config (keys: theorylab.learning.config)", "training.steps=500")
+    train.add_argument("--out", default=None, metavar="PATH", help="checkpoint path (default output.checkpoint)")
+    train.add_argument("--device", default=None, choices=["auto", "cpu", "cuda"], help="override training.device")
+    train.add_argument("--force", action="store_true", help="overwrite a checkpoint trained with another config")
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
+    train.add_argument("--json", action="store_true", help="print the summary as JSON")
+    train.set_defaults(handler=_cmd_train)
+
+    experiment = sub.add_parser("experiment", help="run a seed-002 experiment (learned score) -> reports/learning/")
+    _add_config(experiment, "experiment config with an [experiment] table", "training.steps=500")
+    experiment.add_argument("--full", action="store_true", help="the full profile (default: the [quick] overrides)")
+    experiment.add_argument("--out", default="reports/learning", metavar="DIR", help="reports root (default "
+                            "reports/learning)")
+    experiment.add_argument("--quiet", action="store_true", help="no progress bars")
+    experiment.set_defaults(handler=_cmd_experiment)
+
     gan = sub.add_parser("gan", help="GAN lab: the optimal discriminator and value identity, or training")
     _add_config(gan, "config with a [gan] table (mode = exact | discriminator | train)", "gan.generator_loss=minimax")
     gan.add_argument("--out", default=None, metavar="DIR", help="output folder (default reports/gan/<name>)")
@@ -201,6 +218,30 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
         print(f"theorylab: {exc}", file=sys.stderr)
         return EXIT_FAILED
     print(index)
+    return EXIT_OK
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from theorylab.config import apply_overrides, load_toml, validate
+    from theorylab.learning.config import TrainConfig
+    from theorylab.learning.report import train_and_report
+
+    cfg = validate(apply_overrides(load_toml(args.config), args.overrides), TrainConfig)
+    if args.out is None and cfg.output.checkpoint is None:
+        raise ConfigError("output.checkpoint: missing; set it in the config or pass --out PATH")
+    summary = train_and_report(cfg, checkpoint=args.out, device=args.device, force=args.force,
+                               progress=not args.quiet)
+    print(json.dumps(summary, indent=2) if args.json else summary["text"])
+    return EXIT_OK
+
+
+def _cmd_experiment(args: argparse.Namespace) -> int:
+    from theorylab.learning.reproductions import run_experiment
+    from theorylab.learning.reproductions.summary import summarise
+
+    result = run_experiment(args.config, out_root=args.out, full=args.full, overrides=args.overrides,
+                            threads=args.threads if args.threads > 1 else None, progress=not args.quiet)
+    print(summarise(result))
     return EXIT_OK
 
 

@@ -30,6 +30,11 @@ Every key is documented here, in one place. Validation errors are one line namin
     error = "bias"           # with kind = "perturbed": "bias" (constant vector of norm M) | "smooth" (sup-norm M)
     M = 0.1                  # sup-norm of the score error, >= 0
     frequency = 1.0          # error = "smooth": spatial frequency of the perturbation
+    # kind = "learned": checkpoint = "runs/scores/gmm.pt" (from `theorylab train`), or a [score.train] table with
+    #   the network/training tables of a train config (theorylab.learning.config; target and process from here),
+    #   trained once and cached under cache (default .theorylab/scores/<hash>.pt)
+    weights = "ema"          # learned: the EMA weights (default) or "raw" (last iterate)
+    profile_times = 12       # learned, target with exact marginals: times at which the score error (M) is measured
 
     [metrics]
     names = ["tv", "kl", "js", "w2"]   # any of "tv", "kl", "js", "hellinger", "w2"
@@ -163,6 +168,10 @@ class ScoreConfig(_Strict):
     M: float = Field(0.0, ge=0)
     frequency: float = Field(1.0, gt=0)
     checkpoint: str | None = None
+    train: dict[str, Any] | None = None
+    weights: Literal["ema", "raw"] = "ema"
+    cache: str | None = None
+    profile_times: int = Field(12, ge=0)
 
     @model_validator(mode="after")
     def _error_with_perturbed(self):
@@ -170,6 +179,12 @@ class ScoreConfig(_Strict):
             raise ValueError("error: required with kind = 'perturbed' ('bias' or 'smooth')")
         if self.kind != "perturbed" and self.error is not None:
             raise ValueError(f"error: only with kind = 'perturbed', not {self.kind!r}")
+        if self.kind != "learned":
+            for key in ("checkpoint", "train", "cache"):
+                if getattr(self, key) is not None:
+                    raise ValueError(f"{key}: only with kind = 'learned', not {self.kind!r}")
+        elif (self.checkpoint is None) == (self.train is None):
+            raise ValueError("checkpoint: kind = 'learned' takes either checkpoint = PATH or a [score.train] table")
         return self
 
 

@@ -121,7 +121,9 @@ def _build_score(cfg: MeasureConfig, target: Any, sampler: Any, grid: Any, proce
 
     sc = cfg.score
     if sc.kind == "learned":
-        raise ConfigError("score.kind: 'learned' needs the learning module (issue 5), not available yet")
+        from theorylab.learning.provider import learned_score
+
+        return learned_score(sc, cfg.target, cfg.process, process)
     if not hasattr(target, "ou_marginal"):
         raise ConfigError(
             f"score.kind: {sc.kind!r} needs a target with a density; target.kind {cfg.target['kind']!r} is sample-only"
@@ -172,8 +174,36 @@ def measure(cfg: MeasureConfig, *, device: Any = None) -> MeasureResult:
         if output.method == "samples":
             options = {"rng": np.random.default_rng([m.seed, _name_key(name)])}
         estimates.append(compare(output, name, setup.target, **options))
-    return MeasureResult(cfg, output, tuple(estimates), time.perf_counter() - start,
-                         {"N": int(setup.grid.N), "T": float(setup.grid.T)})
+    details: dict[str, Any] = {"N": int(setup.grid.N), "T": float(setup.grid.T)}
+    if cfg.score.kind == "learned" and cfg.score.profile_times > 0 and hasattr(setup.target, "ou_marginal"):
+        profile_estimates, details["score_error"] = _measured_M(cfg, setup)
+        estimates.extend(profile_estimates)
+    return MeasureResult(cfg, output, tuple(estimates), time.perf_counter() - start, details)
+
+
+def _measured_M(cfg: MeasureConfig, setup: Setup) -> tuple[list[Any], dict[str, Any]]:
+    """The learned score's measured error at ``score.profile_times`` of the sampler's score times.
+
+    Two estimates join the metrics (so sweep tables carry them): ``score_sup`` — the largest, over those times, of
+    the sup of :math:`\|s_\theta - \nabla\log p_t\|` over the high-density region of :math:`p_t` (the bound's
+    :math:`M`), and ``score_l2`` — the largest :math:`L^2(p_t)` error, with its confidence interval.
+    """
+    from theorylab.divergences.estimate import Estimate, Uncertainty
+    from theorylab.learning.error import score_error_profile
+
+    times = np.asarray(setup.grid.forward_times, dtype=np.float64)
+    pick = np.unique(np.linspace(0, times.size - 1, min(cfg.score.profile_times, times.size)).round().astype(int))
+    profile = score_error_profile(setup.score, setup.target, setup.process, np.sort(times[pick]),
+                                  seed=cfg.metrics.seed)
+    i_sup, i_l2 = int(np.argmax(profile.sup)), int(np.argmax(profile.l2))
+    sup = Estimate("score_sup", float(profile.sup[i_sup]), f"max over {pick.size} score times of the sup over "
+                   f"{profile.region}", Uncertainty("grid", float(profile.sup[i_sup]), float(profile.sup[i_sup]),
+                                                    note="a maximum over evaluated points (a lower bound of the sup)"))
+    l2 = Estimate("score_l2", float(profile.l2[i_l2]), f"max over {pick.size} score times of the L2(p_t) error "
+                  f"({profile.method})", Uncertainty("ci", float(profile.l2_lower[i_l2]),
+                                                     float(profile.l2_upper[i_l2]), level=0.95,
+                                                     note=f"at t = {profile.times[i_l2]:.4g}"))
+    return [sup, l2], profile.to_json()
 
 
 def _name_key(name: str) -> int:
