@@ -185,7 +185,7 @@ def _measured_M(cfg: MeasureConfig, setup: Setup) -> tuple[list[Any], dict[str, 
     """The learned score's measured error at ``score.profile_times`` of the sampler's score times.
 
     Two estimates join the metrics (so sweep tables carry them): ``score_sup`` — the largest, over those times, of
-    the sup of :math:`\|s_\theta - \nabla\log p_t\|` over the high-density region of :math:`p_t` (the bound's
+    the sup of :math:`\\|s_\\theta - \\nabla\\log p_t\\|` over the high-density region of :math:`p_t` (the bound's
     :math:`M`), and ``score_l2`` — the largest :math:`L^2(p_t)` error, with its confidence interval.
     """
     from theorylab.divergences.estimate import Estimate, Uncertainty

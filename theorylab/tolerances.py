@@ -112,3 +112,10 @@ BOUND_FIT_RTOL: float = 1e-6
 #: check can claim; 1e-8 leaves a margin of ~10. The slide's form JS - 2 ln 2 is off by JS itself (>= 1e-3 for the
 #: pairs checked) and a wrong D* or a mis-normalised density by >= 1e-6, far above it.
 GRID_IDENTITY_ATOL: float = 1e-8
+
+#: Relative agreement, max|a - b| <= FLOAT32_DEVICE_RTOL * max|b|, between CPU and CUDA float32 evaluations of the
+#: same network (theorylab.learning.networks, TF32 disabled). Each layer rounds sums of <= ~600 float32 products
+#: (~sqrt(600) * 6e-8 ~ 1.5e-6 relative) and sin/cos differ by ~1 ulp between devices; over <= ~6 layers honest
+#: differences stay <= ~1e-5, so 1e-4 leaves a 10x margin, while a device-dependent draw or a layer computed in the
+#: wrong precision (TF32 has a 10-bit mantissa, ~1e-3) fails.
+FLOAT32_DEVICE_RTOL: float = 1e-4

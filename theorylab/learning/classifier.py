@@ -58,11 +58,10 @@ class TrainedClassifier:
                    float(entry.get("seconds", 0.0)))
 
 
-def _build(spec: dict[str, Any], dim: int, n_classes: int) -> nn.Module:
-    from theorylab.learning.networks import TimeClassifier
+def _build(spec: dict[str, Any], dim: int, n_classes: int, generator: torch.Generator | None = None) -> nn.Module:
+    from theorylab.learning.networks import build_classifier
 
-    options = {k: v for k, v in spec.items() if k not in ("dim", "n_classes")}
-    return TimeClassifier(dim, n_classes, **options)
+    return build_classifier(spec, dim, n_classes=n_classes, generator=generator)
 
 
 def train_classifier(cfg: Any, data: torch.Tensor, labels: torch.Tensor, process: Any, *,
@@ -82,16 +81,14 @@ def train_classifier(cfg: Any, data: torch.Tensor, labels: torch.Tensor, process
     """
     from tqdm import tqdm
 
-    from theorylab.learning.networks import TimeClassifier
-
     cc, tr = cfg.classifier, cfg.training
     dim = int(data.shape[1])
     n_classes = int(labels.max().item()) + 1
     if saved is not None:
         return TrainedClassifier.from_checkpoint(saved, dim, process, data.dtype, data.device)
     torch.manual_seed(tr.seed + 1)
-    module = TimeClassifier(dim, n_classes, kind=cc.kind, generator=torch.Generator().manual_seed(tr.seed + 1),
-                            **cc.options).to(device=data.device, dtype=data.dtype)
+    module = _build({"kind": cc.kind, **cc.options}, dim, n_classes,
+                    generator=torch.Generator().manual_seed(tr.seed + 1)).to(device=data.device, dtype=data.dtype)
     opt = torch.optim.Adam(module.parameters(), lr=cc.lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=cc.steps, eta_min=cc.lr * tr.lr_final_fraction)
     history: dict[str, list[float]] = {"step": [], "loss": [], "accuracy": [], "seconds": []}

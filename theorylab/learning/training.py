@@ -235,7 +235,7 @@ def train(cfg: TrainConfig, *, checkpoint: str | Path | None = None, device: str
     del last_record
     seconds = time.perf_counter() - start
 
-    classifier = None
+    classifier, prior = None, None
     if cfg.classifier is not None:
         from theorylab.learning.classifier import train_classifier
 
@@ -244,7 +244,7 @@ def train(cfg: TrainConfig, *, checkpoint: str | Path | None = None, device: str
         classifier = train_classifier(cfg, data, labels, process, generator=gen, progress=progress, saved=prior)
 
     result = TrainResult(cfg, model, ema.module, history, steps_done, seconds, stopped, str(dev), path, classifier)
-    if path is not None:
+    if path is not None and not (stopped == "already trained" and (cfg.classifier is None or prior is not None)):
         body = payload(steps_done >= tr.steps)
         if classifier is not None:
             body["classifier"] = classifier.to_checkpoint()

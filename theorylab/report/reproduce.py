@@ -1,5 +1,7 @@
-"""``theorylab reproduce``: the main job. The claims ledger, then every shipped experiment (``experiments/*.toml``
-with a ``[sweep]`` table) run as a sweep and reported, then ``reports/index.md``.
+"""``theorylab reproduce``: the main job. The seed review's learned-score experiments (``experiments/*.toml`` with
+an ``[experiment]`` table, written to ``reports/learning/``; first, because the ledger's ``002.experiments.*``
+claims read their results), the claims ledger, then every shipped sweep experiment (``experiments/*.toml`` with a
+``[sweep]`` table) run and reported, the GAN experiments, then ``reports/index.md``.
 
 Profiles: an experiment file holds its full grid in ``[sweep]`` and, optionally, a ``[quick]`` table of dotted
 overrides (e.g. ``"sweep.sampler.gamma" = [0.1, 0.05]``) applied by default; ``full=True`` (``--full``) ignores
@@ -110,6 +112,8 @@ def reproduce(*, full: bool = False, workers: int = 1, experiments: str | Path =
     reports, runs = Path(reports), Path(runs)
     reports.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
+    failures: list[str] = []
+    learning_rows = _learning_experiments(experiments, reports, full, log, failures)
     ledger = []
     if claims:
         log("claims ledger ...")
@@ -120,7 +124,6 @@ def reproduce(*, full: bool = False, workers: int = 1, experiments: str | Path =
     for r in ledger:
         counts[r.verdict] = counts.get(r.verdict, 0) + 1
     rows = []
-    failures: list[str] = []
     for path in shipped_experiments(experiments):
         name = path.stem + ("-full" if full else "")
         log(f"experiment {path.name} ({'full' if full else 'quick'}) ...")
@@ -173,6 +176,15 @@ def reproduce(*, full: bool = False, workers: int = 1, experiments: str | Path =
         for path, result, seconds in gan_rows:
             lines.append(f"| [{path.stem}](gan/{path.stem}/) | {question_of(path)} | {_gan_summary(result)} | "
                          f"{seconds:.0f} s |")
+    if learning_rows:
+        from theorylab.learning.reproductions.summary import cost_line
+
+        lines += ["", "## Learned scores: the seed review's experiments", "",
+                  "| experiment | question | headline | cost |", "|---|---|---|---|"]
+        for path, result in learning_rows:
+            headline = "; ".join(result.get("headline", []))
+            lines.append(f"| [{path.stem}](learning/{path.stem}/report.md) | {question_of(path)} | {headline} | "
+                         f"{cost_line(result)} |")
     if failures:
         lines += ["", "## Failures", ""] + [f"- {f}" for f in failures]
     index = reports / "index.md"
@@ -181,6 +193,27 @@ def reproduce(*, full: bool = False, workers: int = 1, experiments: str | Path =
         raise ReproduceError(f"{index} written, but {len(failures) + len(crashed)} parts failed: "
                              + "; ".join(failures + [f"check {c} crashed" for c in crashed]))
     return index
+
+
+def learning_experiments(directory: str | Path = "experiments") -> list[Path]:
+    """The experiment files with an ``[experiment]`` table (seed-002 reproductions), sorted by name."""
+    from theorylab.config import load_toml
+
+    return [p for p in sorted(Path(directory).glob("*.toml")) if "experiment" in load_toml(p)]
+
+
+def _learning_experiments(directory, reports: Path, full: bool, log, failures: list[str]) -> list[tuple]:
+    """Run the seed-002 reproductions first (the ledger's ``002.experiments.*`` claims read their results)."""
+    from theorylab.learning.reproductions import run_experiment
+
+    rows = []
+    for path in learning_experiments(directory):
+        log(f"learned-score experiment {path.name} ({'full' if full else 'quick'}) ...")
+        try:
+            rows.append((path, run_experiment(path, out_root=reports / "learning", full=full)))
+        except Exception as exc:  # listed in the index; the other experiments still run
+            failures.append(f"{path.stem}: failed: {type(exc).__name__}: {exc}")
+    return rows
 
 
 class ReproduceError(RuntimeError):
