@@ -164,3 +164,19 @@ def test_experiment_cli_refuses_a_file_without_experiment_table(tmp_path, capsys
     cfg.write_text(TRAIN)
     assert main(["experiment", str(cfg)]) == 2
     assert "[experiment]" in capsys.readouterr().err
+
+
+def test_bound_tables_use_the_measured_M_of_learned_cells():
+    """score.M of a learned cell is a config default (0); the fits must read the measured sup error instead."""
+    import numpy as np
+    import pandas as pd
+
+    from theorylab.bounds.table import read_cells
+
+    df = pd.DataFrame({"sampler.T": [1.0, 1.0], "sampler.gamma": [0.1, 0.1], "score.M": [0.2, 0.0],
+                       "score.kind": ["perturbed", "learned"], "score_sup": [np.nan, 0.7], "tv": [0.1, 0.2],
+                       "tv_lower": [0.1, 0.2], "tv_upper": [0.1, 0.2], "status": ["ok", "ok"]})
+    cells = read_cells(df)
+    assert cells.M.tolist() == [0.2, 0.7]
+    with pytest.raises(ConfigError, match="measured_M"):
+        read_cells(df.drop(columns="score_sup"))

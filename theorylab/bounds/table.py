@@ -35,7 +35,11 @@ class Columns:
         Horizon :math:`T = N\\gamma` and (constant) step :math:`\\gamma`.
     M : str or None
         Sup-norm score error :math:`M` (seed 000, slide 'Convergencia de modelos de difusión De Bortoli et al.
-        (2021a)'); None means every cell has :math:`M = 0` (exact score).
+        (2021a)'); None means every cell has :math:`M = 0` (exact score). Cells with a learned score
+        (``score.kind == "learned"``) take their *measured* :math:`M` from the column ``measured_M`` (default
+        ``"score_sup"``, the sup of the score error over the high-density region, written by ``measure``) instead.
+    measured_M : str or None
+        Column of the measured score error of learned cells (see ``M``).
     value : str
         Measured distance (point estimate), e.g. ``"tv"``.
     lower, upper : str or None
@@ -50,6 +54,7 @@ class Columns:
     T: str = "sampler.T"
     gamma: str = "sampler.gamma"
     M: str | None = "score.M"
+    measured_M: str | None = "score_sup"
     value: str = "tv"
     lower: str | None = "tv_lower"
     upper: str | None = "tv_upper"
@@ -160,6 +165,13 @@ def read_cells(df: Any, columns: Columns | dict | None = None) -> Cells:
         notes.append("no M column: M = 0 (exact score) in every cell")
     else:
         M = _numeric(df, cols.M, "M")
+    learned = (df["score.kind"].astype(str) == "learned").to_numpy() if "score.kind" in df.columns else None
+    if learned is not None and learned.any():
+        if cols.measured_M is None or cols.measured_M not in df.columns:
+            raise ConfigError(f"columns.measured_M: learned-score cells need the measured M column "
+                              f"{cols.measured_M!r} (written by measure with score.profile_times > 0)")
+        M = np.where(learned, _numeric(df, cols.measured_M, "measured_M"), M)
+        notes.append(f"learned-score cells: M is the measured {cols.measured_M!r}")
     bounds = {}
     for key in ("lower", "upper"):
         name = getattr(cols, key)
