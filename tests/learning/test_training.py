@@ -31,7 +31,7 @@ def tiny(steps: int = 60, **training) -> TrainConfig:
     raw = {
         "target": GMM,
         "process": {"kind": "vp", "T": 1.0},
-        "network": {"kind": "mlp", "hidden": 32, "depth": 2, "fourier_features": 16},
+        "network": {"kind": "mlp", "hidden": 64, "depth": 2, "fourier_features": 32, "fourier_scale": 4.0},
         "training": {"steps": steps, "batch_size": 256, "n_data": 1000, "device": "cpu", **training},
         "output": {"log_every": 10},
     }
@@ -86,8 +86,9 @@ def test_bad_time_sampling_is_refused():
 # --------------------------------------------------------------------------- training
 def test_tiny_training_lowers_the_measured_score_error(tmp_path):
     """The initial network outputs 0, so its L2 error is ||grad log p_t||_{L2(p_t)}; 150 DSM steps must lower the
-    L2(p_t) error averaged over t in [0.05, 1] by at least a factor 2, beyond the profiles' confidence bands."""
-    cfg = tiny(steps=150)
+    L2(p_t) error averaged over t in [0.05, 1] by at least a factor 2, beyond the profiles' confidence bands
+    (measured: 1.00 -> 0.4 after 150 steps, 0.2 after 300)."""
+    cfg = tiny(steps=300)
     from theorylab.distributions import make_target
 
     target = make_target(GMM)
@@ -134,18 +135,14 @@ def test_resumed_training_equals_uninterrupted_training(tmp_path):
     part = train(first, checkpoint=tmp_path / "b.pt", progress=False, save_every=40)
     assert part.stopped == "time budget" and part.steps_done == 0
     # take 40 steps, save, then resume to 80
-    half = train(tiny(steps=80), checkpoint=tmp_path / "b.pt", progress=False, save_every=40,
-                 on_record=_stop_at(40))
-    assert half.steps_done == 40
+    with pytest.raises(KeyboardInterrupt):  # Ctrl-C after step 40: the finished steps are saved
+        train(tiny(steps=80), checkpoint=tmp_path / "b.pt", progress=False, on_record=_stop_at(40))
+    assert load_checkpoint(tmp_path / "b.pt")["steps_done"] == 40
     resumed = train(tiny(steps=80), checkpoint=tmp_path / "b.pt", progress=False)
     assert resumed.steps_done == 80
     for a, b in zip(whole.ema_model.state_dict().values(), resumed.ema_model.state_dict().values()):
         assert torch.equal(a, b)
     assert load_checkpoint(tmp_path / "b.pt")["history"]["step"] == load_checkpoint(tmp_path / "a.pt")["history"]["step"]
-
-
-class _Stop(Exception):
-    pass
 
 
 def _stop_at(step):

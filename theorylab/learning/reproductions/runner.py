@@ -94,7 +94,16 @@ def _spawn(target, args) -> Any:
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
     proc = ctx.Process(target=target, args=(*args, queue))
-    proc.start()
+    # OpenMP's default (spinning) wait policy makes torch's 2-thread pool 10-50x slower than 1 thread when other
+    # jobs hold the cores (benchmarks/bench_training.py); the passive policy sleeps instead. The child inherits the
+    # environment at start, before it imports torch.
+    previous = os.environ.get("OMP_WAIT_POLICY")
+    os.environ["OMP_WAIT_POLICY"] = previous or "PASSIVE"
+    try:
+        proc.start()
+    finally:
+        if previous is None:
+            del os.environ["OMP_WAIT_POLICY"]
     try:
         out = queue.get()
     except KeyboardInterrupt:
