@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -270,6 +271,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _build_parser()
     try:
         args = parser.parse_args(argv)
+        if args.threads > 1 and "torch" not in sys.modules:
+            # the spinning OpenMP pool is 10-50x slower than 1 thread on a loaded machine; sleep instead
+            # (benchmarks/bench_training.py). Read by libgomp when torch loads, so set before the import.
+            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         import torch
 
         torch.set_num_threads(args.threads)
