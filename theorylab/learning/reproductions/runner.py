@@ -23,6 +23,7 @@ import importlib
 import json
 import multiprocessing as mp
 import os
+import queue as queue_module
 import resource
 import sys
 import time
@@ -73,13 +74,27 @@ def _child(kind: str, options: dict, cfg_dump: dict, out_dir: str, threads: int,
                 "threads": threads, "device": numbers.pop("device", "cpu")}
         if torch.cuda.is_available() and torch.cuda.max_memory_allocated() > 0:
             cost["peak_cuda_mib"] = torch.cuda.max_memory_allocated() / 2**20
-        queue.put(("ok", numbers, cost))
+        # serialise here: an object the queue's feeder thread cannot pickle would vanish silently
+        queue.put(("ok", json.dumps(numbers, default=_plain), cost))
     except ConfigError as exc:
         queue.put(("config", str(exc), None))
     except BaseException as exc:  # noqa: BLE001 - reported to the parent on one line plus the traceback file
         Path(out_dir).mkdir(parents=True, exist_ok=True)
         (Path(out_dir) / "error.txt").write_text(traceback.format_exc(), encoding="utf-8")
         queue.put(("error", f"{type(exc).__name__}: {exc}", None))
+
+
+def _plain(value: Any) -> Any:
+    """JSON fallback for numpy scalars/arrays and paths; anything else is an error in the experiment."""
+    import numpy as np
+
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"experiment result holds a {type(value).__name__}, not JSON data")
 
 
 def _import_baseline(queue) -> None:
@@ -105,7 +120,13 @@ def _spawn(target, args) -> Any:
         if previous is None:
             del os.environ["OMP_WAIT_POLICY"]
     try:
-        out = queue.get()
+        while True:  # a child that dies without reporting (killed, out of memory) must not hang the parent
+            try:
+                out = queue.get(timeout=1.0)
+                break
+            except queue_module.Empty:
+                if not proc.is_alive():
+                    raise RuntimeError(f"experiment process died with exit code {proc.exitcode} before reporting")
     except KeyboardInterrupt:
         proc.terminate()
         raise
@@ -123,6 +144,8 @@ def run_experiment(path: str | Path, *, out_root: str | Path = "reports/learning
     status, numbers, cost = _spawn(_child, (kind, options, cfg.model_dump(), str(out_dir), threads, progress))
     if status == "config":
         raise ConfigError(numbers)
+    if status == "ok":
+        numbers = json.loads(numbers)
     if status == "error":
         raise RuntimeError(f"experiment {name} failed: {numbers} (traceback in {out_dir / 'error.txt'})")
     cost["import_baseline_rss_mib"] = _spawn(_import_baseline, ())
