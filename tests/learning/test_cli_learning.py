@@ -26,6 +26,7 @@ depth = 2
 fourier_features = 16
 [training]
 steps = 40
+ema = 0.2
 batch_size = 128
 n_data = 500
 device = "cpu"
@@ -115,7 +116,7 @@ def test_on_the_fly_training_is_cached(tmp_path, monkeypatch):
         "sampler": {"kind": "reverse-sde", "T": 1.0, "gamma": 0.1},
         "score": {"kind": "learned", "cache": str(tmp_path / "cache"), "profile_times": 2,
                   "train": {"network": {"kind": "mlp", "hidden": 16, "depth": 1, "fourier_features": 8},
-                            "training": {"steps": 10, "batch_size": 64, "n_data": 200}}},
+                            "training": {"steps": 10, "batch_size": 64, "n_data": 200, "ema": 0.5}}},
         "metrics": {"names": ["tv"], "method": "samples", "n_samples": 500},
     }
     first = measure(validate(raw))

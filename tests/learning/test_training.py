@@ -32,7 +32,7 @@ def tiny(steps: int = 60, **training) -> TrainConfig:
         "target": GMM,
         "process": {"kind": "vp", "T": 1.0},
         "network": {"kind": "mlp", "hidden": 64, "depth": 2, "fourier_features": 32, "fourier_scale": 4.0},
-        "training": {"steps": steps, "batch_size": 256, "n_data": 1000, "device": "cpu", **training},
+        "training": {"steps": steps, "batch_size": 256, "n_data": 1000, "device": "cpu", "ema": 0.2, **training},
         "output": {"log_every": 10},
     }
     return validate(raw, TrainConfig)
@@ -88,7 +88,7 @@ def test_tiny_training_lowers_the_measured_score_error(tmp_path):
     """The initial network outputs 0, so its L2 error is ||grad log p_t||_{L2(p_t)}; 150 DSM steps must lower the
     L2(p_t) error averaged over t in [0.05, 1] by at least a factor 2, beyond the profiles' confidence bands
     (measured: 1.00 -> 0.4 after 150 steps, 0.2 after 300)."""
-    cfg = tiny(steps=300)
+    cfg = tiny(steps=300, ema=0.05)
     from theorylab.distributions import make_target
 
     target = make_target(GMM)
@@ -161,10 +161,10 @@ def test_interrupt_saves_the_finished_steps(tmp_path):
 
 
 def test_checkpoint_of_another_config_is_not_overwritten(tmp_path):
-    train(tiny(steps=20), checkpoint=tmp_path / "d.pt", progress=False)
+    train(tiny(steps=20, ema=0.5), checkpoint=tmp_path / "d.pt", progress=False)
     with pytest.raises(ConfigError, match="output.checkpoint"):
-        train(tiny(steps=20, lr=1e-3), checkpoint=tmp_path / "d.pt", progress=False)
-    again = train(tiny(steps=20, lr=1e-3), checkpoint=tmp_path / "d.pt", progress=False, force=True)
+        train(tiny(steps=20, ema=0.5, lr=1e-3), checkpoint=tmp_path / "d.pt", progress=False)
+    again = train(tiny(steps=20, ema=0.5, lr=1e-3), checkpoint=tmp_path / "d.pt", progress=False, force=True)
     assert again.steps_done == 20
 
 
@@ -203,7 +203,7 @@ def test_cuda_request_without_cuda_is_a_config_error():
     if torch.cuda.is_available():
         pytest.skip("CUDA present")
     with pytest.raises(ConfigError, match="training.device"):
-        train(tiny(steps=1, device="cuda"), progress=False)
+        train(tiny(steps=1, ema=1.0, device="cuda"), progress=False)
 
 
 def test_missing_checkpoint_is_a_one_line_error(tmp_path):
@@ -218,7 +218,13 @@ def test_missing_checkpoint_is_a_one_line_error(tmp_path):
 def test_cuda_training_matches_the_cpu_stream(tmp_path):
     """Same seed on CUDA: same random stream (drawn on the CPU generator), weights equal up to float64 rounding of
     different kernels after 20 steps."""
-    cpu = train(tiny(steps=20), progress=False, device="cpu")
-    gpu = train(tiny(steps=20), progress=False, device="cuda")
+    cpu = train(tiny(steps=20, ema=0.5), progress=False, device="cpu")
+    gpu = train(tiny(steps=20, ema=0.5), progress=False, device="cuda")
     for a, b in zip(cpu.ema_model.state_dict().values(), gpu.ema_model.state_dict().values()):
         torch.testing.assert_close(a, b.cpu(), rtol=1e-8, atol=1e-10)
+
+
+def test_an_ema_dominated_by_the_initial_weights_is_warned_about():
+    """(1 - m)^steps = 0.99^60 = 0.55: the averaged score is still near the zero-output initial network."""
+    with pytest.warns(UserWarning, match="training.ema"):
+        train(tiny(steps=60, ema=0.01), progress=False)
