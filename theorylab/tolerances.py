@@ -119,3 +119,18 @@ GRID_IDENTITY_ATOL: float = 1e-8
 #: differences stay <= ~1e-5, so 1e-4 leaves a 10x margin, while a device-dependent draw or a layer computed in the
 #: wrong precision (TF32 has a 10-bit mantissa, ~1e-3) fails.
 FLOAT32_DEVICE_RTOL: float = 1e-4
+
+#: Criteria of the ledger's seed-002 experiment claims (theorylab.claims.seed002, '002.experiments.*'), applied to
+#: the numbers the reproductions write in reports/learning/<name>/result.json. They turn a qualitative slide ("the
+#: method reproduces the data") into a checkable statement; each is compared with the upper (or lower) end of the
+#: measured value's interval, so sampling noise cannot make a claim pass.
+#: The issue's goal for the GMM score: L2(p_t) error averaged over t in [0.05, T] below 0.1 (the scores' natural
+#: size there is ~1: the zero score measures 1.00).
+REPRODUCTION_SCORE_L2: float = 0.1
+#: TV between the sampler's output law and the target below 0.05: no event's probability is off by more than 5
+#: percentage points (the exact score's discretisation floor at the shipped grid is ~1e-2).
+REPRODUCTION_TV: float = 0.05
+#: Digits: an independent classifier must read more than half of the digits generated for each requested label as
+#: that label on average (lower Wilson bound of the mean > 0.5), and every label above chance (lower bound > 1/10).
+REPRODUCTION_MAJORITY: float = 0.5
+REPRODUCTION_CHANCE: float = 0.1

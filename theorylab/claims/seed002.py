@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import sympy as sp
 
 from theorylab.claims.model import Evidence, EvidenceKind
@@ -10,8 +13,28 @@ from theorylab.claims.verdicts import convention, evidence_from_identity, from_e
 from theorylab.symbolic import reverse_sde, vp_ve
 from theorylab.symbolic import score_matching as sm
 from theorylab.symbolic.result import check_identity
+from theorylab.tolerances import REPRODUCTION_CHANCE, REPRODUCTION_MAJORITY, REPRODUCTION_SCORE_L2, REPRODUCTION_TV
 
 LOC_KERNELS = "SMLD e DDPM como discretizações de SDEs"
+
+#: Where ``theorylab experiment`` / ``reproduce`` write the seed-002 reproductions (relative to the working folder).
+REPRODUCTIONS = Path("reports/learning")
+
+
+def reproduction(name: str) -> tuple[dict | None, str]:
+    """``(result, source)`` of a seed-002 reproduction, or ``(None, why pending)`` when it has not been run.
+
+    The ledger does not train networks itself (minutes of CPU); it reads the numbers the reproduction wrote, made
+    by the code in ``theorylab.learning.reproductions`` from the shipped ``experiments/<name>.toml``.
+    """
+    path = REPRODUCTIONS / name / "result.json"
+    if not path.is_file():
+        return None, (f"no {path}: run `theorylab experiment experiments/{name}.toml` (or `theorylab reproduce`), "
+                      "then the ledger again")
+    try:
+        return json.loads(path.read_text(encoding="utf-8")), str(path)
+    except (OSError, ValueError) as exc:
+        return None, f"{path} unreadable ({type(exc).__name__}); re-run the experiment"
 _S = sp.Symbol("s", nonnegative=True)
 
 
@@ -279,7 +302,26 @@ def experiment_smile():
     evidence=EvidenceKind.EXACT_NUMBER,
 )
 def experiment_digits():
-    return pending(
-        "needs a learned score and time-dependent classifier on load_digits, and an independent classifier's "
-        "accuracy on the generated digits per label (issue 5)"
-    )
+    """From ``reports/learning/seed002_digits/result.json`` (``theorylab experiment`` / ``reproduce``): the
+    independent classifier's accuracy on digits generated with guidance weight w = 1 (the slide's identity)."""
+    result, where = reproduction("seed002_digits")
+    if result is None:
+        return pending(where)
+    scale = next((c for c in result["conditional"]["scales"] if c["scale"] == 1.0), None)
+    if scale is None:
+        return pending(f"{where} has no run at guidance weight 1 (the slide's identity)")
+    mean = scale["mean"]
+    worst_label, worst = min(scale["per_label"].items(), key=lambda kv: kv[1]["lower"])
+    ceiling = result["judge"]["real_test_accuracy"]
+    info = {"source": where, "profile": result["profile"], "ceiling_real_digits": ceiling}
+    return from_evidence([
+        Evidence(EvidenceKind.EXACT_NUMBER,
+                 f"mean accuracy of an independent SVC on guided digits (w = 1): {mean['value']:.3f} "
+                 f"[{mean['lower']:.3f}, {mean['upper']:.3f}] ({mean['method']}); lower bound vs "
+                 f"{REPRODUCTION_MAJORITY} (ceiling on real digits {ceiling['value']:.3f}; {result['profile']} profile)",
+                 bool(mean["lower"] > REPRODUCTION_MAJORITY), {**info, "mean": mean}),
+        Evidence(EvidenceKind.EXACT_NUMBER,
+                 f"worst label {worst_label}: {worst['value']:.2f} [{worst['lower']:.2f}, {worst['upper']:.2f}]; "
+                 f"lower bound vs chance {REPRODUCTION_CHANCE}",
+                 bool(worst["lower"] > REPRODUCTION_CHANCE), {**info, "worst": {worst_label: worst}}),
+    ])
