@@ -140,7 +140,11 @@ def run_experiment(path: str | Path, *, out_root: str | Path = "reports/learning
     name, kind, options, cfg, raw = load_experiment(path, overrides, full=full)
     out_dir = Path(out_root) / name
     out_dir.mkdir(parents=True, exist_ok=True)
-    threads = threads or min(2, os.cpu_count() or 1)
+    # [experiment] threads: the small MLPs run faster on 1 thread than on 2 (benchmarks/bench_training.py)
+    wanted = options.pop("threads", None)
+    if wanted is not None and (isinstance(wanted, bool) or not isinstance(wanted, int) or wanted < 1):
+        raise ConfigError(f"experiment.threads: must be an integer >= 1, got {wanted!r}")
+    threads = threads or wanted or min(2, os.cpu_count() or 1)
     status, numbers, cost = _spawn(_child, (kind, options, cfg.model_dump(), str(out_dir), threads, progress))
     if status == "config":
         raise ConfigError(numbers)

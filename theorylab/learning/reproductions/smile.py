@@ -297,7 +297,10 @@ def run(cfg: Any, options: dict, out_dir: Path, *, progress: bool) -> dict[str, 
     report = write_report(out_dir, "Seed 002, 'Sorriso': learned score, probability-flow ODE, sliced W2",
                           sections, config=cfg.model_dump(), options=opts)
     files.append(report)
-    return {"device": trained.result.device, "training": trained.summary(), "sampling": sampling, **sliced,
+    headline = [f"SW2(generated, data) = {fmt_estimate(sliced['sw2'])} vs floor SW2(data, data') = "
+                f"{fmt_estimate(sliced['sw2_floor'])}",
+                f"mass off the face: generated {fmt_estimate(parts['generated']['off'])}"]
+    return {"headline": headline, "device": trained.result.device, "training": trained.summary(), "sampling": sampling, **sliced,
             "parts": parts, "torch_threads": torch.get_num_threads(), "files": [p.name for p in files]}
 
 
