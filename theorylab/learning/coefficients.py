@@ -3,9 +3,10 @@
 Training draws one time per example, so it needs :math:`\\alpha_t`, :math:`\\sigma_t` and :math:`g(t)^2` of
 :math:`X_t = \\alpha_t X_0 + \\sigma_t Z` (seed 002, slide 'Perturbando os dados com SDEs') at a tensor ``t`` of
 shape ``(n,)``. The formulas live once, in :mod:`theorylab.processes` (numpy, float64); this module evaluates
-them there and moves the result to ``t``'s device and dtype, instead of re-writing each process in torch. The
-round trip costs one host copy of ``n`` floats per step: at ``n = 1024`` it is a few microseconds, negligible
-next to a forward/backward pass (``benchmarks/bench_training.py``).
+them there and moves the result to ``t``'s device and dtype, instead of re-writing each process in torch. Measured
+(``benchmarks/bench_training.py``, CPU): a call takes 30-38 us, of which the trip through numpy is 5-9 us (the same
+VP formulas in torch take 25-29 us); two calls per step are 1.3% of a float64 MLP step and < 0.5% of a conv step.
+On CUDA each call also synchronises the device (not measured: no GPU was lent so far).
 """
 
 from __future__ import annotations

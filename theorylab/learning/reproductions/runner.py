@@ -84,6 +84,13 @@ def _child(kind: str, options: dict, cfg_dump: dict, out_dir: str, threads: int,
         queue.put(("error", f"{type(exc).__name__}: {exc}", None))
 
 
+def _reused(value: Any) -> bool:
+    """Whether the experiment reused a finished checkpoint (a ``*stopped`` field says ``"already trained"``)."""
+    if isinstance(value, dict):
+        return any((k.endswith("stopped") and v == "already trained") or _reused(v) for k, v in value.items())
+    return False
+
+
 def _plain(value: Any) -> Any:
     """JSON fallback for numpy scalars/arrays and paths; anything else is an error in the experiment."""
     import numpy as np
@@ -153,6 +160,7 @@ def run_experiment(path: str | Path, *, out_root: str | Path = "reports/learning
     if status == "error":
         raise RuntimeError(f"experiment {name} failed: {numbers} (traceback in {out_dir / 'error.txt'})")
     cost["import_baseline_rss_mib"] = _spawn(_import_baseline, ())
+    cost["training_reused"] = _reused(numbers)
     result = {"name": name, "kind": kind, "profile": "full" if full else "quick", "options": options,
               "config": cfg.model_dump(), "cost": cost, "python": sys.version.split()[0], **numbers}
     (out_dir / "result.json").write_text(json.dumps(result, indent=2, default=float), encoding="utf-8")

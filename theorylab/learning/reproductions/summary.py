@@ -15,6 +15,8 @@ def cost_line(result: dict[str, Any]) -> str:
             f"thread{'s' if c['threads'] != 1 else ''}, {c['device']}")
     if "peak_cuda_mib" in c:
         text += f", peak CUDA memory {c['peak_cuda_mib']:.0f} MiB"
+    if c.get("training_reused"):
+        text += " (training reused a finished checkpoint: its cost is not included; delete score.pt to re-measure)"
     return text
 
 
