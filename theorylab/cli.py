@@ -85,7 +85,8 @@ def _build_parser() -> argparse.ArgumentParser:
     reproduce.set_defaults(handler=_cmd_reproduce)
 
     train = sub.add_parser("train", help="train a score network (DSM/ISM) and report its measured error (M profile)")
-    _add_config(train, "train config (keys: theorylab.learning.config)", "training.steps=500")
+    _add_config(train, "train config (keys: theorylab.learning.config); an experiment file's [experiment] and "
+                "[quick] tables are ignored", "training.steps=500")
     train.add_argument("--out", default=None, metavar="PATH", help="checkpoint path (default output.checkpoint)")
     train.add_argument("--device", default=None, choices=["auto", "cpu", "cuda"], help="override training.device")
     train.add_argument("--force", action="store_true", help="overwrite a checkpoint trained with another config")
@@ -227,7 +228,10 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from theorylab.learning.config import TrainConfig
     from theorylab.learning.report import train_and_report
 
-    cfg = validate(apply_overrides(load_toml(args.config), args.overrides), TrainConfig)
+    raw = load_toml(args.config)
+    for table in ("experiment", "quick"):  # an experiment file trains its score as written (the full profile)
+        raw.pop(table, None)
+    cfg = validate(apply_overrides(raw, args.overrides), TrainConfig)
     if args.out is None and cfg.output.checkpoint is None:
         raise ConfigError("output.checkpoint: missing; set it in the config or pass --out PATH")
     summary = train_and_report(cfg, checkpoint=args.out, device=args.device, force=args.force,

@@ -183,3 +183,11 @@ def test_bound_tables_use_the_measured_M_of_learned_cells():
     assert cells.M.tolist() == [0.2, 0.7]
     with pytest.raises(ConfigError, match="measured_M"):
         read_cells(df.drop(columns="score_sup"))
+
+
+def test_train_accepts_an_experiment_file(tmp_path, capsys):
+    """`theorylab train experiments/seed002_*.toml` trains the file's score; [experiment] and [quick] are ignored."""
+    cfg = tmp_path / "exp.toml"
+    cfg.write_text(TRAIN + '\n[experiment]\nkind = "seed002-gmm"\n\n[quick]\n"training.steps" = 5\n')
+    assert main(["train", str(cfg), "--out", str(tmp_path / "e.pt"), "--quiet", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["steps"] == 40  # the file's steps, not the quick override
