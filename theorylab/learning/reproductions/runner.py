@@ -40,7 +40,11 @@ EXPERIMENTS = {"seed002-gmm": "gmm", "seed002-smile": "smile", "seed002-digits":
 
 
 def load_experiment(path: str | Path, overrides: list[str] = (), *, full: bool = False):
-    """``(name, kind, options, TrainConfig, raw)`` of an experiment file (``[quick]`` applied unless ``full``)."""
+    """``(name, kind, options, TrainConfig, raw)`` of an experiment file (``[quick]`` applied unless ``full``).
+
+    ``options`` is the ``[experiment]`` table without ``kind`` and ``threads`` (the runner's torch threads);
+    ``raw`` holds the whole table again under ``"experiment"``.
+    """
     from theorylab.config import apply_overrides, load_toml, validate
     from theorylab.learning.config import TrainConfig
     from theorylab.report.reproduce import apply_profile
@@ -53,8 +57,11 @@ def load_experiment(path: str | Path, overrides: list[str] = (), *, full: bool =
     kind = table.pop("kind", None)
     if kind not in EXPERIMENTS:
         raise ConfigError(f"experiment.kind: must be one of {sorted(EXPERIMENTS)}, got {kind!r}")
+    threads = table.pop("threads", None)  # the runner's, not the experiment's (see run_experiment)
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+        raise ConfigError(f"experiment.threads: must be an integer >= 1, got {threads!r}")
     cfg = validate(raw, TrainConfig)
-    return path.stem, kind, table, cfg, raw
+    return path.stem, kind, table, cfg, {**raw, "experiment": {"kind": kind, "threads": threads, **table}}
 
 
 def _child(kind: str, options: dict, cfg_dump: dict, out_dir: str, threads: int, progress: bool, queue) -> None:
@@ -148,10 +155,7 @@ def run_experiment(path: str | Path, *, out_root: str | Path = "reports/learning
     out_dir = Path(out_root) / name
     out_dir.mkdir(parents=True, exist_ok=True)
     # [experiment] threads: the small MLPs run faster on 1 thread than on 2 (benchmarks/bench_training.py)
-    wanted = options.pop("threads", None)
-    if wanted is not None and (isinstance(wanted, bool) or not isinstance(wanted, int) or wanted < 1):
-        raise ConfigError(f"experiment.threads: must be an integer >= 1, got {wanted!r}")
-    threads = threads or wanted or min(2, os.cpu_count() or 1)
+    threads = threads or raw["experiment"]["threads"] or min(2, os.cpu_count() or 1)
     status, numbers, cost = _spawn(_child, (kind, options, cfg.model_dump(), str(out_dir), threads, progress))
     if status == "config":
         raise ConfigError(numbers)
