@@ -36,9 +36,14 @@ import torch
 
 from theorylab.errors import ConfigError
 
-__all__ = ["FORMAT", "load_checkpoint", "save_checkpoint"]
+__all__ = ["FORMAT", "cpu_copy", "load_checkpoint", "save_checkpoint"]
 
 FORMAT = "theorylab-score/1"
+
+
+def cpu_copy(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """A ``state_dict`` detached and copied to the CPU (what a checkpoint stores, whatever the training device)."""
+    return {k: v.detach().to("cpu").clone() for k, v in state.items()}
 
 
 def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> Path:

@@ -20,6 +20,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from theorylab.learning.checkpoint import cpu_copy
 from theorylab.learning.coefficients import coefficients
 from theorylab.learning.times import sample_times
 
@@ -45,7 +46,7 @@ class TrainedClassifier:
 
     def to_checkpoint(self) -> dict[str, Any]:
         return {"network": dict(self.module.spec), "n_classes": self.n_classes, "t_min": self.t_min,
-                "state": {k: v.detach().to("cpu").clone() for k, v in self.module.state_dict().items()},
+                "state": cpu_copy(self.module.state_dict()),
                 "history": self.history, "seconds": self.seconds}
 
     @classmethod

@@ -59,7 +59,11 @@ from pydantic import Field, field_validator, model_validator
 
 from theorylab.config import ProcessConfig, _reject_non_finite, _Strict
 
-__all__ = ["ClassifierConfig", "TrainConfig", "TrainingConfig", "config_hash", "make_process", "resolve_device"]
+__all__ = ["DTYPES", "ClassifierConfig", "TrainConfig", "TrainingConfig", "config_hash", "make_process", "resolve_device"]
+
+
+#: ``training.dtype`` -> torch dtype
+DTYPES = {"float64": torch.float64, "float32": torch.float32}
 
 
 class TrainProcessConfig(ProcessConfig):

@@ -14,16 +14,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["profile_times", "train_and_report"]
+__all__ = ["profile_times_for", "train_and_report"]
 
 
-def profile_times(process: Any, t_min: float, n: int = 24) -> np.ndarray:
-    """``n`` times in :math:`[\\max(t_{\\min}, 10^{-3}T)... T]`: geometric up to :math:`0.1T`, then uniform."""
-    T = float(process.T)
-    lo = max(t_min, 1e-3 * T)
-    n_geo = n // 3
-    geo = np.geomspace(lo, 0.1 * T, n_geo, endpoint=False) if lo < 0.1 * T else np.empty(0)
-    return np.unique(np.concatenate([geo, np.linspace(max(lo, 0.1 * T), T, n - geo.size)]))
+def profile_times_for(process: Any, t_min: float, n: int = 24) -> np.ndarray:
+    """The M profile's times: :func:`~theorylab.learning.error.default_error_times` from the training's smallest
+    time (at least :math:`10^{-3}T`) to :math:`T`."""
+    from theorylab.learning.error import default_error_times
+
+    return default_error_times(process, n=n, t_min=max(float(t_min), 1e-3 * float(process.T)))
 
 
 def train_and_report(cfg: Any, *, checkpoint: str | Path | None = None, device: str | None = None,
@@ -60,7 +59,7 @@ def train_and_report(cfg: Any, *, checkpoint: str | Path | None = None, device: 
 
         score = (LearnedScore.from_checkpoint(path, device="cpu") if path is not None
                  else LearnedScore(result.ema_model.to("cpu"), cfg.training.t_min, cfg))
-        times = profile_times(score.process, cfg.training.t_min)
+        times = profile_times_for(score.process, cfg.training.t_min)
         profile = score_error_profile(score, target, score.process, times, n_samples=n_samples,
                                       seed=cfg.training.seed)
         avg, lo, hi = profile.l2_average(max(0.05 * score.process.T, times[0]), score.process.T)

@@ -15,14 +15,12 @@ says where it sits.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
-
 import numpy as np
 import torch
 
 from theorylab.errors import ConfigError
 from theorylab.learning.checkpoint import load_checkpoint
-from theorylab.learning.config import TrainConfig, make_process, resolve_device
+from theorylab.learning.config import DTYPES, TrainConfig, make_process, resolve_device
 from theorylab.learning.model import ScoreModel
 from theorylab.scores.base import Score
 
@@ -76,8 +74,7 @@ class LearnedScore(Score):
         process = make_process(cfg.process, cfg.process.T)
         net = build_network(data["network"], int(data["dim"]))
         model = ScoreModel(net, process, cfg.parameterisation)
-        dtype = torch.float64 if cfg.training.dtype == "float64" else torch.float32
-        model = model.to(dtype=dtype)
+        model = model.to(dtype=DTYPES[cfg.training.dtype])
         model.load_state_dict(data["ema" if weights == "ema" else "model"])
         score = cls(model.to(resolve_device(device)), cfg.training.t_min, cfg)
         score.dim = int(data["dim"])

@@ -31,15 +31,14 @@ import numpy as np
 import torch
 
 from theorylab.errors import ConfigError
-from theorylab.learning.checkpoint import load_checkpoint, save_checkpoint
-from theorylab.learning.config import TrainConfig, config_hash, make_process, resolve_device
+from theorylab.learning.checkpoint import cpu_copy, load_checkpoint, save_checkpoint
+from theorylab.learning.config import DTYPES, TrainConfig, config_hash, make_process, resolve_device
 from theorylab.learning.ema import EMA
 from theorylab.learning.model import ScoreModel
 from theorylab.learning.times import sample_times
 
 __all__ = ["TrainResult", "build_score_model", "train", "training_data"]
 
-_DTYPES = {"float64": torch.float64, "float32": torch.float32}
 
 #: Largest acceptable weight :math:`(1-m)^{\text{steps}}` of the *initial* weights in the EMA at the end of training
 #: (seed 000's EMA slide; :func:`theorylab.symbolic.ema.initial_weight`). The networks start with a zero output, so
@@ -149,7 +148,7 @@ def train(cfg: TrainConfig, *, checkpoint: str | Path | None = None, device: str
                       f"by (1 - m)^steps = {initial_weight:.3g}; raise training.ema or training.steps",
                       stacklevel=2)
     dev = resolve_device(device if device is not None else tr.device)
-    dtype = _DTYPES[tr.dtype]
+    dtype = DTYPES[tr.dtype]
     path = Path(checkpoint) if checkpoint is not None else (
         Path(cfg.output.checkpoint) if cfg.output.checkpoint else None)
     digest = config_hash(cfg)
@@ -188,8 +187,8 @@ def train(cfg: TrainConfig, *, checkpoint: str | Path | None = None, device: str
     def payload(complete: bool) -> dict[str, Any]:
         return {
             "config": cfg.model_dump(), "config_hash": digest, "dim": dim, "network": dict(model.net.spec),
-            "model": _cpu_state(model), "ema": _cpu_state(ema.module),
-            "ema_state": {k: v.detach().to("cpu").clone() for k, v in ema.state_dict().items()}, "optimizer": {
+            "model": cpu_copy(model.state_dict()), "ema": cpu_copy(ema.module.state_dict()),
+            "ema_state": cpu_copy(ema.state_dict()), "optimizer": {
                 "adam": opt.state_dict(), "schedule": sched.state_dict()},
             "generator": gen.get_state(), "steps_done": steps_done, "complete": complete, "history": history,
             "meta": {"seconds": earlier_seconds + time.perf_counter() - start, "device": str(dev),
@@ -199,7 +198,6 @@ def train(cfg: TrainConfig, *, checkpoint: str | Path | None = None, device: str
 
     bar = _progress(tr.steps, steps_done, progress, "train score")
     running, count = 0.0, 0
-    last_record = time.perf_counter()
     try:
         model.train()
         while steps_done < tr.steps:
@@ -231,7 +229,6 @@ def train(cfg: TrainConfig, *, checkpoint: str | Path | None = None, device: str
                     history[k].append(float(v))
                 bar.set_postfix(loss=f"{running / count:.4g}")
                 running, count = 0.0, 0
-                last_record = time.perf_counter()
                 if on_record is not None:
                     on_record(record)
             if path is not None and steps_done % save_every == 0 and steps_done < tr.steps:
@@ -244,7 +241,6 @@ def train(cfg: TrainConfig, *, checkpoint: str | Path | None = None, device: str
         raise
     finally:
         bar.close()
-    del last_record
     seconds = time.perf_counter() - start
 
     classifier, prior = None, None
@@ -263,10 +259,6 @@ def train(cfg: TrainConfig, *, checkpoint: str | Path | None = None, device: str
         save_checkpoint(path, body)
     result.meta = {"seconds_total": earlier_seconds + seconds}
     return result
-
-
-def _cpu_state(module: torch.nn.Module) -> dict[str, torch.Tensor]:
-    return {k: v.detach().to("cpu").clone() for k, v in module.state_dict().items()}
 
 
 def _existing(path: Path | None, digest: str, force: bool) -> dict[str, Any] | None:

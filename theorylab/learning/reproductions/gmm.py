@@ -7,7 +7,7 @@ uncertainty:
 
 1. **Score error (the M profile).** :func:`theorylab.learning.error.score_error_profile` of the EMA score against
    the exact :math:`\\nabla\\log p_t` (closed form for a mixture under VP), at the times of
-   :func:`theorylab.learning.report.profile_times`: the :math:`L^2(p_t)` error per time (Monte Carlo, CLT 95%
+   :func:`theorylab.learning.report.profile_times_for`: the :math:`L^2(p_t)` error per time (Monte Carlo, CLT 95%
    interval), its trapezoid average over :math:`t \\in [0.05T, T]` (averaged bounds), and the sup over the
    high-density region :math:`R_t` (seed 000's :math:`M`). The untrained network (zero output, so its error is
    :math:`\\|\\nabla\\log p_t\\|_{L^2(p_t)}`) is the reference. Goal of the issue: average below
@@ -239,7 +239,7 @@ def run(cfg: Any, options: dict, out_dir: Path, *, progress: bool) -> dict[str, 
     from theorylab.divergences import tv_samples, w2_samples
     from theorylab.learning.config import make_process
     from theorylab.learning.error import score_error_profile
-    from theorylab.learning.report import profile_times
+    from theorylab.learning.report import profile_times_for
     from theorylab.learning.score import LearnedScore
     from theorylab.learning.training import build_score_model, training_data
     from theorylab.samplers import SAMPLERS, TimeGrid, get_sampler
@@ -262,7 +262,7 @@ def run(cfg: Any, options: dict, out_dir: Path, *, progress: bool) -> dict[str, 
     score = trained.score
     files += plot_loss(trained.result.history, out_dir)
     stage(progress, "score error profile (learned and untrained)")
-    times = profile_times(process, cfg.training.t_min, n=opts["profile_times"])
+    times = profile_times_for(process, cfg.training.t_min, n=opts["profile_times"])
     seed = cfg.training.seed
     profile = score_error_profile(score, target, process, times, n_samples=opts["profile_samples"], seed=seed)
     init_model = build_score_model(cfg, 1, process)
