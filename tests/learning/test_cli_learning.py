@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+
 import pytest
 
 from theorylab.cli import main
@@ -191,3 +193,29 @@ def test_train_accepts_an_experiment_file(tmp_path, capsys):
     cfg.write_text(TRAIN + '\n[experiment]\nkind = "seed002-gmm"\n\n[quick]\n"training.steps" = 5\n')
     assert main(["train", str(cfg), "--out", str(tmp_path / "e.pt"), "--quiet", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["steps"] == 40  # the file's steps, not the quick override
+
+
+def test_a_sweep_with_a_learned_score_stores_and_uses_the_measured_M(tmp_path):
+    """Two cells sharing one on-the-fly score: trained once (cache), each row carries score_sup/score_l2, and the
+    bound tables read score_sup as the cell's M (score.M of the config is 0 and unused)."""
+    from theorylab.bounds.table import read_cells
+    from theorylab.experiments import results_table, run_sweep
+
+    raw = {
+        "target": {"kind": "gaussian", "mean": 1.0, "cov": 0.5},
+        "process": {"kind": "vp"},
+        "sampler": {"kind": "reverse-sde", "T": 1.0, "gamma": 0.1},
+        "score": {"kind": "learned", "cache": str(tmp_path / "cache"), "profile_times": 2,
+                  "train": {"network": {"kind": "mlp", "hidden": 16, "depth": 1, "fourier_features": 8},
+                            "training": {"steps": 10, "batch_size": 64, "n_data": 200, "ema": 0.5}}},
+        "metrics": {"names": ["tv"], "method": "samples", "n_samples": 400},
+        "sweep": {"sampler.gamma": [0.1, 0.05]},
+    }
+    summary = run_sweep(raw, config_name="learned", out=tmp_path / "run", progress=False)
+    assert summary.counts.get("ok") == 2, summary
+    assert len(list((tmp_path / "cache").glob("*.pt"))) == 1
+    table = results_table(tmp_path / "run")
+    assert {"score_sup", "score_l2"} <= set(table.columns)
+    cells = read_cells(table)
+    np.testing.assert_array_equal(cells.M, table["score_sup"].to_numpy(dtype=float))
+    assert (cells.M > 0).all()
