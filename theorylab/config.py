@@ -206,11 +206,19 @@ class MeasureConfig(_Strict):
 
     @field_validator("target")
     @classmethod
-    def _target_has_kind(cls, v):
-        if "kind" not in v:
-            raise ValueError("kind: missing")
-        _reject_non_finite(v, "target")
-        return v
+    def _target_has_kind(cls, v, info):
+        return kind_table(v, info.field_name)
+
+
+def kind_table(value: dict[str, Any], key: str) -> dict[str, Any]:
+    """Check a free-form table with a ``kind`` (``[target]``, ``[network]``): ``kind`` present, numbers finite."""
+    if "kind" not in value:
+        raise ValueError("kind: missing")
+    try:
+        _reject_non_finite(value, key)
+    except ConfigError as exc:  # re-raised for pydantic, which prefixes the table's own key
+        raise ValueError(str(exc).removeprefix(f"{key}.")) from None
+    return value
 
 
 def _reject_non_finite(value: Any, key: str) -> None:

@@ -228,3 +228,11 @@ def test_an_ema_dominated_by_the_initial_weights_is_warned_about():
     """(1 - m)^steps = 0.99^60 = 0.55: the averaged score is still near the zero-output initial network."""
     with pytest.warns(UserWarning, match="training.ema"):
         train(tiny(steps=60, ema=0.01), progress=False)
+
+
+@pytest.mark.parametrize("table", ["target", "network"])
+def test_non_finite_numbers_in_free_form_tables_name_the_key_once(table):
+    raw = tiny().model_dump()
+    raw[table] = {**raw[table], "scale": float("inf")}
+    with pytest.raises(ConfigError, match=rf"^{table}\.scale: must be finite"):
+        validate(raw, TrainConfig)

@@ -57,7 +57,7 @@ from typing import Any, Literal
 import torch
 from pydantic import Field, field_validator, model_validator
 
-from theorylab.config import ProcessConfig, _reject_non_finite, _Strict
+from theorylab.config import ProcessConfig, _Strict, kind_table
 
 __all__ = ["DTYPES", "ClassifierConfig", "TrainConfig", "TrainingConfig", "config_hash", "make_process", "resolve_device"]
 
@@ -127,11 +127,8 @@ class TrainConfig(_Strict):
 
     @field_validator("target", "network")
     @classmethod
-    def _has_kind(cls, v):
-        if "kind" not in v:
-            raise ValueError("kind: missing")
-        _reject_non_finite(v, "table")
-        return v
+    def _has_kind(cls, v, info):
+        return kind_table(v, info.field_name)
 
     @model_validator(mode="after")
     def _t_min_below_T(self):
