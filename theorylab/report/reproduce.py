@@ -22,21 +22,24 @@ from theorylab.errors import ConfigError
 __all__ = ["apply_profile", "reproduce", "shipped_experiments"]
 
 
-def shipped_experiments(directory: str | Path = "experiments") -> list[Path]:
-    """The experiment files with a ``[sweep]`` table, sorted by name."""
+def experiments_with(table: str, directory: str | Path = "experiments") -> list[Path]:
+    """The experiment files of ``directory`` with a ``[<table>]`` table, sorted by name."""
     from theorylab.config import load_toml
 
     directory = Path(directory)
     if not directory.is_dir():
         raise ConfigError(f"{directory}: no experiments folder")
-    return [p for p in sorted(directory.glob("*.toml")) if "sweep" in load_toml(p)]
+    return [p for p in sorted(directory.glob("*.toml")) if table in load_toml(p)]
+
+
+def shipped_experiments(directory: str | Path = "experiments") -> list[Path]:
+    """The experiment files with a ``[sweep]`` table, sorted by name."""
+    return experiments_with("sweep", directory)
 
 
 def gan_experiments(directory: str | Path = "experiments") -> list[Path]:
     """The experiment files with a ``[gan]`` table, sorted by name."""
-    from theorylab.config import load_toml
-
-    return [p for p in sorted(Path(directory).glob("*.toml")) if "gan" in load_toml(p)]
+    return experiments_with("gan", directory)
 
 
 def _gan_summary(result: dict[str, Any]) -> str:
@@ -197,9 +200,7 @@ def reproduce(*, full: bool = False, workers: int = 1, experiments: str | Path =
 
 def learning_experiments(directory: str | Path = "experiments") -> list[Path]:
     """The experiment files with an ``[experiment]`` table (seed-002 reproductions), sorted by name."""
-    from theorylab.config import load_toml
-
-    return [p for p in sorted(Path(directory).glob("*.toml")) if "experiment" in load_toml(p)]
+    return experiments_with("experiment", directory)
 
 
 def _learning_experiments(directory, reports: Path, full: bool, log, failures: list[str]) -> list[tuple]:

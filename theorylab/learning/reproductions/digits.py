@@ -317,7 +317,7 @@ def run(cfg: Any, options: dict[str, Any], out_dir: Path, *, progress: bool) -> 
     from theorylab.distributions import make_target
     from theorylab.learning.guidance import ClassifierGuidedScore
     from theorylab.learning.score import LearnedScore
-    from theorylab.learning.training import train
+    from theorylab.learning.reproductions.common import train_score
     from theorylab.samplers import TimeGrid, get_sampler
 
     if cfg.target.get("kind") != "digits":
@@ -334,10 +334,8 @@ def run(cfg: Any, options: dict[str, Any], out_dir: Path, *, progress: bool) -> 
     lo, hi = float(data.min()), float(data.max())
 
     # -- training: score, then the classifier on the same seeded stream (theorylab.learning.training.train)
-    user_checkpoint = cfg.output.checkpoint is not None
-    checkpoint = Path(cfg.output.checkpoint) if user_checkpoint else out_dir / "score.pt"
     # the experiment's own checkpoint is scratch: one of another config (e.g. the other profile) is replaced
-    trained = train(cfg, checkpoint=checkpoint, progress=progress, force=not user_checkpoint)
+    trained = train_score(cfg, out_dir, progress=progress).result
     classifier = trained.classifier
     score = LearnedScore(trained.ema_model, cfg.training.t_min, cfg)
     score.dim = int(data.shape[1])
