@@ -109,11 +109,14 @@ def test_pc_matches_hand_unrolled_langevin_corrector_and_predictor(process):
     z = rng.standard_normal((grid.N * (n_corr + 1), 2, 2))
     y, draw = y0.copy(), iter(z)
     for t, h in zip(grid.forward_times, grid.backward_gammas):
+        # alpha_i = 1 - beta_i, the discrete beta_i = 1 - abar(t)/abar(t - h) on the process's own clock (the same
+        # number for OU and for a VP process with the same clock; score_sde's 1 - beta(t) h is its first order)
         if isinstance(process, VariancePreserving):
             beta = 0.5 + (2.0 - 0.5) * t / 0.4
-            alpha_i, a, g2 = 1.0 - beta * h, -0.5 * beta, beta
+            B = 0.5 * h * ((0.5 + 1.5 * t / 0.4) + (0.5 + 1.5 * (t - h) / 0.4))  # int_{t-h}^t beta (linear)
+            alpha_i, a, g2 = np.exp(-B), -0.5 * beta, beta
         else:
-            alpha_i, a, g2 = 1.0, -1.0, 2.0
+            alpha_i, a, g2 = np.exp(-2.0 * h), -1.0, 2.0
         s = score(t, y)
         zc = next(draw)
         eps = 2 * alpha_i * (snr * np.linalg.norm(zc, axis=1).mean() / np.linalg.norm(s, axis=1).mean()) ** 2
@@ -133,10 +136,21 @@ def test_pc_without_corrector_is_reverse_sde():
     assert torch.equal(a, b)
     assert PredictorCorrectorSampler(n_corrector=0).weak_order == 1.0
     assert PredictorCorrectorSampler(n_corrector=2).weak_order is None
-    with pytest.raises(ConfigError, match="sampler.grid"):  # VP corrector factor 1 - beta(t) h must be > 0
-        vp = VariancePreserving(0.1, 20.0, 1.0)
-        grid = TimeGrid.constant(1.0, 0.1)
-        PredictorCorrectorSampler().sample(ExactScore(TARGET, process=vp), grid, 4, 0, process=vp)
+    # the corrector factor is (alpha_t / alpha_{t-h})^2 in (0, 1]: a coarse VP grid is no longer refused (score_sde's
+    # first-order 1 - beta(t) h went negative there)
+    vp = VariancePreserving(0.1, 20.0, 1.0)
+    out = PredictorCorrectorSampler().sample(ExactScore(TARGET, process=vp), TimeGrid.constant(1.0, 0.1), 4, 0,
+                                             process=vp)
+    assert torch.isfinite(out).all()
+
+
+def test_pc_is_the_same_for_ou_and_the_identical_vp_process():
+    # VP with beta = 2 is OU on the same clock: every route must give the same output (issue 11).
+    grid = TimeGrid.constant(0.6, 0.1)
+    ou, vp = OrnsteinUhlenbeck(0.6), VariancePreserving(2.0, 2.0, 0.6)
+    outs = [PredictorCorrectorSampler(snr=0.16, n_corrector=2).sample(ExactScore(TARGET, process=p), grid, 64, 3,
+                                                                      process=p) for p in (ou, vp)]
+    assert torch.allclose(outs[0], outs[1], rtol=CLOSED_FORM_RTOL, atol=CLOSED_FORM_ATOL)
 
 
 @pytest.mark.parametrize("name", sorted(SAMPLERS))

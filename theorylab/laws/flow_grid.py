@@ -11,12 +11,13 @@ law deterministically. A deterministic map :math:`\\Psi` pushes the initial dens
 step (:math:`O(\\Delta x^4)` per step with cubic splines, accumulating over :math:`N` steps), each output node is
 pulled back to its pre-image, so the value is exact up to the inversion tolerance and round-off, for any score:
 
-* ``pf-ode`` (Heun, :class:`~theorylab.samplers.HeunPFODESampler`): :math:`\\Psi` is the composition of the
-  :math:`N` Heun steps, with the sampler's times (:math:`F_{N-n}`, :math:`F_{N-1-n}`) and steps. The pre-image is
-  found by Newton's method, :math:`x \\leftarrow x - D\\Psi(x)^{-1}(\\Psi(x) - y)`, started from the Heun scheme run
-  backwards (an :math:`O(h^3)`-per-step approximation of the inverse), with the Jacobian :math:`D\\Psi` by torch
-  autograd through the :math:`N` steps (``d`` backward passes; particles are independent, so one pass per output
-  coordinate gives every particle's row). Iterations stop at :data:`NEWTON_RTOL`.
+* deterministic transitions of a declared chain (``pf-ode-euler``, ``pf-ode`` = Heun, ``pf-ode-rk4``, DDIM with
+  :math:`\\eta = 0`, DPM-Solver, EDM's Heun step, ...; :mod:`theorylab.samplers.kernel`): each step's mean map
+  :math:`\\mu` is inverted in turn, from the last step to the first, by Newton's method,
+  :math:`x \\leftarrow x - D\\mu(x)^{-1}(\\mu(x) - y)`, started from the first-order inverse :math:`2y - \\mu(y)`,
+  with the Jacobian by torch autograd through the step (``d`` backward passes; particles are independent, so one
+  pass per output coordinate gives every particle's row); the log-determinants add up. Iterations stop at
+  :data:`NEWTON_RTOL`.
 * ``pf-ode-adaptive`` (:class:`~theorylab.samplers.AdaptivePFODESampler`, the exact flow): the characteristic
   through each output node is integrated *backwards* with ``scipy.integrate.solve_ivp`` (DOP853, tolerances
   :data:`CHARACTERISTIC_RTOL`, :data:`CHARACTERISTIC_ATOL`), together with the instantaneous change of variables
@@ -46,7 +47,8 @@ __all__ = [
     "NEWTON_RTOL",
     "adaptive_flow_log_density",
     "check_differentiable",
-    "heun_flow_log_density",
+    "invert_transition",
+    "pullback_log_density",
 ]
 
 #: Newton stops when :math:`\\max_i|\\Psi(x_i) - y_i| \\le` NEWTON_RTOL :math:`(1 + \\max_i|y_i|)`. The forward map is
@@ -117,67 +119,66 @@ def _damped_update(forward: Callable[[torch.Tensor], torch.Tensor], target: torc
     return new_x
 
 
-def heun_flow_log_density(reverse: Any, grid: Any, points: np.ndarray,
-                          log_p0: Callable[[np.ndarray], np.ndarray]) -> tuple[np.ndarray, np.ndarray, dict]:
-    """Log-density of the ``pf-ode`` (Heun) output at ``points`` ``(m, d)``, by Newton inversion of the map.
+def invert_transition(mean_map: Callable[[torch.Tensor], torch.Tensor], y: torch.Tensor,
+                      name: str = "sampler") -> tuple[torch.Tensor, torch.Tensor, int, float]:
+    """Solve :math:`\\mu(x) = y` row by row for a deterministic transition's mean map, by damped Newton.
 
-    Parameters
-    ----------
-    reverse : ReverseProcess
-        The probability-flow reverse process (``process.reverse(score, probability_flow=True)``).
-    grid : TimeGrid
-        The sampler's grid (times from ``cumulative_times``, steps from ``backward_gammas``, as the sampler).
-    points : numpy.ndarray, shape ``(m, d)``
-    log_p0 : callable
-        Log-density of the initial law at ``(m, d)`` points.
+    The start is the first-order inverse :math:`x_0 = 2y - \\mu(y)` (exact to :math:`O(h^2)` for a step
+    :math:`\\mu = \\mathrm{id} + O(h)`); the Jacobian comes from torch autograd (one backward pass per coordinate:
+    rows are independent). Stops when :math:`\\max_i|\\mu(x_i) - y_i| \\le` :data:`NEWTON_RTOL`
+    :math:`(1 + \\max_i|y_i|)`.
 
     Returns
     -------
-    (log_density (m,), preimages (m, d), info)
-        ``info`` holds the Newton iterations and the final residual.
+    (x, log|det Dmu(x)|, iterations, residual)
     """
-    F = grid.cumulative_times.tolist()
-    h_back = grid.backward_gammas.tolist()
-    N = grid.N
-
-    def forward(x: torch.Tensor) -> torch.Tensor:
-        y = x
-        for n in range(N):
-            t_hi, t_lo, h = F[N - n], F[N - 1 - n], h_back[n]
-            k1 = reverse.drift_at(t_hi, y)
-            k2 = reverse.drift_at(t_lo, y + h * k1)
-            y = y + (0.5 * h) * (k1 + k2)
-        return y
-
-    def backward(y: torch.Tensor) -> torch.Tensor:
-        x = y
-        for n in reversed(range(N)):
-            t_hi, t_lo, h = F[N - n], F[N - 1 - n], h_back[n]
-            k1 = reverse.drift_at(t_lo, x)
-            k2 = reverse.drift_at(t_hi, x - h * k1)
-            x = x - (0.5 * h) * (k1 + k2)
-        return x
-
-    target = torch.from_numpy(np.ascontiguousarray(points, dtype=np.float64))
     with torch.no_grad():
-        x = backward(target)
-    scale = 1.0 + float(target.abs().max()) if target.numel() else 1.0
+        x = 2.0 * y - mean_map(y)
+    scale = 1.0 + float(y.abs().max()) if y.numel() else 1.0
     residual = math.inf
+    J = None
     for iteration in range(1, NEWTON_MAX_ITER + 1):
-        y, J = _jacobian(forward, x)
-        r = y - target
+        value, J = _jacobian(mean_map, x)
+        r = value - y
         residual = float(r.abs().max()) if r.numel() else 0.0
-        if not math.isfinite(residual):
+        if not math.isfinite(residual) or residual <= NEWTON_RTOL * scale:
             break
-        if residual <= NEWTON_RTOL * scale:
-            break
-        x = _damped_update(forward, target, x, r, torch.linalg.solve(J, r.unsqueeze(-1)).squeeze(-1))
+        x = _damped_update(mean_map, y, x, r, torch.linalg.solve(J, r.unsqueeze(-1)).squeeze(-1))
     if not residual <= NEWTON_RTOL * scale:
-        raise RuntimeError(f"pf-ode: Newton inversion of the Heun map did not converge (max residual {residual:.3g}); "
-                           "is the map a bijection at this step size?")
-    x_np = x.detach().numpy().copy()
-    log_dens = np.asarray(log_p0(x_np), dtype=np.float64) - _logabsdet(J).detach().numpy()
-    return log_dens, x_np, {"newton_iterations": iteration, "newton_residual": residual}
+        raise RuntimeError(f"{name}: Newton inversion of a deterministic step did not converge (max residual "
+                           f"{residual:.3g}); is the step a bijection at this step size?")
+    return x.detach(), _logabsdet(J).detach(), iteration, residual
+
+
+def pullback_log_density(transitions: list[Any], ev: Any, log_density: Callable[[np.ndarray], np.ndarray],
+                         name: str = "sampler") -> tuple[Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]], dict]:
+    """The log-density after a run of deterministic transitions, by change of variables through their inverses.
+
+    .. math:: \\log p_{\\text{out}}(y) = \\log p(x) - \\textstyle\\sum_j \\log|\\det D\\mu_j(x_j)|,
+
+    with :math:`x_j` the pre-images of :math:`y` through the transitions taken in reverse order (each inverted by
+    :func:`invert_transition`).
+
+    Returns
+    -------
+    (evaluate, info)
+        ``evaluate(points (m, d)) -> (log_density (m,), preimages (m, d))``; ``info`` is updated with the largest
+        Newton iteration count and residual seen.
+    """
+    info: dict[str, Any] = {"newton_iterations": 0, "newton_residual": 0.0}
+
+    def evaluate(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        y = torch.from_numpy(np.ascontiguousarray(points, dtype=np.float64))
+        total = torch.zeros(y.shape[0], dtype=torch.float64)
+        for tr in reversed(transitions):
+            y, logdet, iterations, residual = invert_transition(lambda x, tr=tr: tr.mean(x, ev), y, name)
+            total = total + logdet
+            info["newton_iterations"] = max(info["newton_iterations"], iterations)
+            info["newton_residual"] = max(info["newton_residual"], residual)
+        pre = y.numpy().copy()
+        return np.asarray(log_density(pre), dtype=np.float64) - total.numpy(), pre
+
+    return evaluate, info
 
 
 def adaptive_flow_log_density(reverse: Any, T: float, points: np.ndarray,

@@ -36,7 +36,8 @@ import numpy as np
 from scipy.integrate import solve_ivp
 
 from theorylab.errors import ConfigError
-from theorylab.laws.affine import affine_steps, compose_steps, reverse_drift_affine
+from theorylab.laws.affine import (AffineEvaluator, affine_steps, compose_steps, op_apply, op_dense, op_matmul,
+                                   reverse_drift_affine, transition_map)
 from theorylab.laws.base import (ErrorControl, NoClosedFormError, OutputLaw, check_process, initial_law,
                                  resolve_sampler, score_dim)
 
@@ -89,12 +90,35 @@ def affine_output_map(score: Any, sampler: Any, grid: Any, *, process: Any = Non
     sampler = resolve_sampler(sampler, sampler_options)
     process = check_process(sampler, grid, process)
     d = score_dim(score, None, dim)
-    from theorylab.samplers import AdaptivePFODESampler
+    from theorylab.samplers.kernel import ContinuousFlow
 
-    if isinstance(sampler, AdaptivePFODESampler):
+    declared = sampler.declare(grid, process)
+    if isinstance(declared, ContinuousFlow):
         P, q, _ = flow_map(score, process, grid.T, d, sampler_name=sampler.name)
         return P, q, np.zeros((d, d))
     return compose_steps(affine_steps(sampler, score, grid, process, d), d)
+
+
+def chain_moments(chain: Any, score: Any, dim: int, mean: np.ndarray, cov: np.ndarray,
+                  sampler_name: str) -> tuple[np.ndarray, np.ndarray, int]:
+    """Moments after a :class:`~theorylab.samplers.kernel.Chain` from :math:`\\mathcal N(m_0, S_0)`: the recursion
+    :math:`m' = Mm + m^{(n)}`, :math:`S' = MSM^\\top + vI` over every transition (module docstring).
+
+    Returns ``(mean, cov, transitions)``.
+    """
+    ev = AffineEvaluator(score, dim, sampler_name)
+    count = 0
+    for step in chain.steps:
+        for tr in step.transitions:
+            a = transition_map(tr, ev)
+            mean = op_apply(a.M, mean) + a.m
+            cov = op_matmul(op_matmul(a.M, cov), np.transpose(a.M) if np.ndim(a.M) == 2 else a.M)
+            cov = op_dense(cov, dim)
+            if tr.var > 0.0:
+                cov = cov + tr.var * np.eye(dim)
+            cov = 0.5 * (cov + cov.T)
+            count += 1
+    return mean, cov, count
 
 
 def _gaussian_moments(law: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -141,29 +165,28 @@ def gaussian_output_law(score: Any, sampler: Any, grid: Any, *, process: Any = N
         Invalid process/grid combination (as the sampler would raise).
     """
     from theorylab.distributions import Gaussian
-    from theorylab.samplers import AdaptivePFODESampler
+    from theorylab.samplers.kernel import ContinuousFlow
 
     sampler = resolve_sampler(sampler, sampler_options)
     process = check_process(sampler, grid, process)
     d = score_dim(score, None, dim)
     mean, cov = _gaussian_moments(initial_law(process, d, initial), sampler.name)
     details: dict[str, Any] = {"steps": grid.N, "grid": grid.kind}
-    if isinstance(sampler, AdaptivePFODESampler):
+    declared = sampler.declare(grid, process)
+    if isinstance(declared, ContinuousFlow):
         P, q, nfev = flow_map(score, process, grid.T, d, sampler_name=sampler.name)
         mean, cov = P @ mean + q, P @ cov @ P.T
         details.update(solver="DOP853", rtol=FLOW_RTOL, atol=FLOW_ATOL, nfev=nfev)
         error = ErrorControl("ode", None, (
             f"exact flow map of the probability-flow ODE integrated with solve_ivp DOP853 (rtol={FLOW_RTOL:g}, "
             f"atol={FLOW_ATOL:g}); the torch sampler differs from the exact flow by its own solver error "
-            f"(rtol={sampler.rtol:g}, atol={sampler.atol:g})"))
+            f"(rtol={declared.rtol:g}, atol={declared.atol:g})"))
     else:
-        for step in affine_steps(sampler, score, grid, process, d):
-            mean = step.matrix @ mean + step.shift
-            cov = step.matrix @ cov @ step.matrix.T + step.noise_var * np.eye(d)
-            cov = 0.5 * (cov + cov.T)
+        mean, cov, count = chain_moments(declared, score, d, mean, cov, sampler.name)
+        details["transitions"] = count
         error = ErrorControl("rounding", 0.0, (
-            f"exact to rounding: mean/covariance recursion of the {grid.N} affine steps of {sampler.name!r} "
-            "(same times and steps as the sampler), float64"))
+            f"exact to rounding: mean/covariance recursion of the {count} affine transitions of {sampler.name!r} "
+            f"({grid.N} steps; the sampler's own step functions run on affine values), float64"))
     try:
         law = Gaussian(mean, 0.5 * (cov + cov.T))
     except ConfigError:

@@ -1,15 +1,16 @@
 """The output law of a sampler on a 1D or 2D grid, for any score, with refinement and truncation control.
 
-Routes (seed 000, slides "En la práctica" / "¿Y ahora qué?"; seed 002, "Fluxo de probabilidade"):
+Routes (seed 000, slides "En la práctica" / "¿Y ahora qué?"; seed 002, "Fluxo de probabilidade"), read from the
+sampler's declaration (:mod:`theorylab.samplers.kernel`), never from its class:
 
 =====================================  ==========================================================================
-sampler                                how the density is propagated
+declaration                            how the density is propagated
 =====================================  ==========================================================================
-``reverse-em``, ``ancestral``,         Gaussian-kernel quadrature of every EM step (:mod:`theorylab.laws.em_grid`)
-``reverse-sde``, ``pc`` (0 correctors)
-``pf-ode`` (Heun)                      Newton inversion of the composed Heun map (:mod:`theorylab.laws.flow_grid`)
-``pf-ode-adaptive``                    backward characteristics + instantaneous change of variables (same module)
-``pc`` with correctors                 none: the Langevin step depends on the whole batch
+stochastic transitions of a chain      Gaussian-kernel quadrature of the step (:mod:`theorylab.laws.chain_grid`)
+deterministic transitions of a chain   Newton inversion of each step + log-determinant
+                                       (:mod:`theorylab.laws.flow_grid`), evaluated exactly at the nodes
+continuous flow (``pf-ode-adaptive``)  backward characteristics + instantaneous change of variables (same module)
+batch-coupled transition               none: e.g. ``pc``'s snr rule depends on the whole batch
                                        (:class:`~theorylab.laws.base.NoGridRouteError`)
 =====================================  ==========================================================================
 
@@ -48,11 +49,10 @@ import numpy as np
 from scipy import special
 
 from theorylab.errors import ConfigError
-from theorylab.laws.affine import check_pc_grid
 from theorylab.laws.base import (ErrorControl, NoGridRouteError, OutputLaw, check_process, initial_law,
                                  resolve_sampler, score_dim)
-from theorylab.laws.em_grid import em_kernel_widths, propagate_em
-from theorylab.laws.flow_grid import adaptive_flow_log_density, check_differentiable, heun_flow_log_density
+from theorylab.laws.chain_grid import propagate_chain, transition_widths
+from theorylab.laws.flow_grid import adaptive_flow_log_density, check_differentiable
 from theorylab.laws.grid_law import GridLaw
 
 __all__ = [
@@ -117,63 +117,45 @@ def _parse_domain(domain: Any, dim: int) -> list[tuple[float, float]]:
     return [(float(a), float(b)) for a, b in arr]
 
 
-def _sampler_kind(sampler: Any) -> tuple[str, str | None]:
-    from theorylab.samplers import AdaptivePFODESampler, HeunPFODESampler, PredictorCorrectorSampler
-    from theorylab.samplers.em import EulerMaruyamaSampler
-
-    if isinstance(sampler, EulerMaruyamaSampler):
-        return "em", sampler.convention
-    if isinstance(sampler, PredictorCorrectorSampler):
-        if sampler.n_corrector == 0:  # reverse-sde step for step (the grid check happens in grid_output_law)
-            return "em", "reverse-em"
-        raise NoGridRouteError(f"{sampler.name}: the Langevin corrector's step size depends on the whole batch; "
-                               "no grid law (use the samples route)")
-    if isinstance(sampler, HeunPFODESampler):
-        return "heun", None
-    if isinstance(sampler, AdaptivePFODESampler):
-        return "flow", None
-    raise NoGridRouteError(f"{getattr(sampler, 'name', sampler)}: no grid route for this sampler")
-
-
 class _Route:
-    """Computes the output density on given axes for one sampler kind."""
+    """Computes the output density on given axes from the sampler's declaration (a chain or a continuous flow)."""
 
-    def __init__(self, kind: str, convention: str | None, score: Any, grid: Any, process: Any, init: Any):
-        self.kind = kind
-        self.grid = grid
+    def __init__(self, declared: Any, name: str, score: Any, grid: Any, process: Any, init: Any):
+        from theorylab.samplers.kernel import ContinuousFlow, TorchEvaluator
+
+        self.name = name
         self.init = init
-        self.reverse = process.reverse(score, probability_flow=(kind != "em"))
-        self.times = grid.score_times(convention) if kind == "em" else None
-        self.steps = grid.backward_gammas
         self.info: dict[str, Any] = {}
-        if kind != "em":
+        self.flow = isinstance(declared, ContinuousFlow)
+        if self.flow:
+            self.kind = "flow"
+            self.reverse = process.reverse(score, probability_flow=True)
+            self.T = grid.T
+            self.transitions: list[Any] = []
+        else:
+            reason = declared.coupled_reason
+            if reason is not None:
+                raise NoGridRouteError(f"{name}: {reason}; no grid law (use the samples route)")
+            self.transitions = declared.transitions
+            self.kind = "flow-steps" if declared.deterministic else (
+                "kernel" if all(not tr.deterministic for tr in self.transitions) else "kernel+flow-steps")
+            self.ev = TorchEvaluator(score)
+        if self.flow or any(tr.deterministic for tr in self.transitions):
             try:
                 check_differentiable(score, grid.T, init.dim)
             except NotImplementedError as exc:
-                raise NoGridRouteError(f"{'pf-ode' if kind == 'heun' else 'pf-ode-adaptive'}: {exc}") from None
+                raise NoGridRouteError(f"{name}: {exc}") from None
 
     def log_p0(self, pts: np.ndarray) -> np.ndarray:
         return np.asarray(self.init.logpdf(np.ascontiguousarray(pts)), dtype=np.float64)
 
     def kernel_scale(self) -> float:
-        return float(np.min(em_kernel_widths(self.reverse, self.times, self.steps))) if self.kind == "em" else math.inf
+        widths = transition_widths(self.transitions)
+        return float(np.min(widths)) if widths.size else math.inf
 
     def kernel_spread(self) -> float:
-        return float(np.max(em_kernel_widths(self.reverse, self.times, self.steps))) if self.kind == "em" else 0.0
-
-    def _flow_log_density(self, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        pts = np.asarray(pts, dtype=np.float64).reshape(-1, self.init.dim)
-        try:
-            if self.kind == "heun":
-                log_d, pre, info = heun_flow_log_density(self.reverse, self.grid, pts, self.log_p0)
-            else:
-                log_d, pre, info = adaptive_flow_log_density(self.reverse, self.grid.T, pts, self.log_p0)
-        except NotImplementedError as exc:
-            raise NoGridRouteError(f"{'pf-ode' if self.kind == 'heun' else 'pf-ode-adaptive'}: {exc}") from None
-        except RuntimeError as exc:  # Newton or the ODE solver failed: the map cannot be inverted on this grid
-            raise NoGridRouteError(str(exc)) from None
-        self.info.update(info)
-        return log_d, pre
+        widths = transition_widths(self.transitions)
+        return float(np.max(widths)) if widths.size else 0.0
 
     def _initial_cdf(self):
         """1D: the initial law's CDF (Gaussian), or None."""
@@ -183,11 +165,32 @@ class _Route:
         return lambda x: special.ndtr((np.asarray(x) - m) / s)
 
     def run(self, axes: list[np.ndarray]) -> GridLaw:
+        if self.flow:
+            return self._run_flow(axes)
+        try:
+            res = propagate_chain(self.transitions, self.ev, axes, self.log_p0, name=self.name,
+                                  initial_cdf=self._initial_cdf())
+        except NotImplementedError as exc:
+            raise NoGridRouteError(f"{self.name}: {exc}") from None
+        except RuntimeError as exc:  # Newton failed: a deterministic step cannot be inverted on this grid
+            raise NoGridRouteError(str(exc)) from None
+        self.info.update(res.info or {})
+        return GridLaw(axes, res.density, truncated_mass=res.truncated_mass, log_evaluator=res.log_evaluator,
+                       cdf_evaluator=res.cdf_evaluator)
+
+    def _flow_log_density(self, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        pts = np.asarray(pts, dtype=np.float64).reshape(-1, self.init.dim)
+        try:
+            log_d, pre, info = adaptive_flow_log_density(self.reverse, self.T, pts, self.log_p0)
+        except NotImplementedError as exc:
+            raise NoGridRouteError(f"{self.name}: {exc}") from None
+        except RuntimeError as exc:  # the ODE solver failed
+            raise NoGridRouteError(str(exc)) from None
+        self.info.update(info)
+        return log_d, pre
+
+    def _run_flow(self, axes: list[np.ndarray]) -> GridLaw:
         dim = len(axes)
-        if self.kind == "em":
-            res = propagate_em(self.reverse, self.times, self.steps, axes, self.log_p0)
-            return GridLaw(axes, res.density, truncated_mass=res.truncated_mass, log_evaluator=res.log_evaluator,
-                           cdf_evaluator=res.cdf_evaluator)
         mesh = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, dim)
         cdf0 = self._initial_cdf()
         if dim == 1 and cdf0 is not None:  # the two edges too: exact mass outside via the initial CDF
@@ -265,11 +268,9 @@ def grid_output_law(score: Any, sampler: Any, grid: Any, *, target: Any = None, 
     d = score_dim(score, target, dim)
     if d > 2:
         raise NoGridRouteError(f"{sampler.name}: the grid route is implemented for d <= 2, got d = {d}")
-    kind, convention = _sampler_kind(sampler)
-    if sampler.name == "pc":
-        check_pc_grid(sampler, grid, process)
     init = initial_law(process, d, initial)
-    route = _Route(kind, convention, score, grid, process, init)
+    route = _Route(sampler.declare(grid, process), sampler.name, score, grid, process, init)
+    kind = route.kind
     dom = auto_domain(d, init, target, n_std, route.kernel_spread()) if domain is None else _parse_domain(domain, d)
     cap = MAX_NODES[d] if max_nodes is None else int(max_nodes)
     scales = [route.kernel_scale(), float(np.min(_component_scales(init)[1]))]
@@ -304,8 +305,10 @@ def grid_output_law(score: Any, sampler: Any, grid: Any, *, target: Any = None, 
     fine.error_estimate = estimate
     reached = "" if tol is None else (f"; tolerance {tol:g} reached" if estimate <= tol else
                                       f"; tolerance {tol:g} NOT reached at the node cap {cap}")
-    how = {"em": "Gaussian-kernel quadrature of every EM step",
-           "heun": "Newton inversion of the composed Heun map (pointwise exact to the Newton tolerance)",
+    how = {"kernel": "Gaussian-kernel quadrature of every step",
+           "flow-steps": "Newton inversion of every deterministic step (pointwise exact to the Newton tolerance)",
+           "kernel+flow-steps": "Gaussian-kernel quadrature of the stochastic steps, Newton inversion of the "
+                                "deterministic ones",
            "flow": "backward characteristics with the change-of-variables log-det (solve_ivp DOP853)"}[kind]
     note = (f"grid ({how}); {fine.shape[0]} nodes per axis on {[(round(a, 6), round(b, 6)) for a, b in dom]}; "
             f"refinement TV(n={history[-1][0]}, 2n-1={history[-1][1]}) = {estimate:.3g}; truncated mass "

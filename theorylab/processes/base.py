@@ -128,13 +128,69 @@ class Process(abc.ABC):
             raise ConfigError(f"process.dim: must be >= 1, got {dim}")
         return Gaussian(np.zeros(dim), self.prior_std**2 * np.eye(dim))
 
+    def drift_rate(self, t: float) -> float:
+        """The scalar :math:`a(t)` of the linear drift :math:`f(t, x) = a(t)\\,x` (read off :meth:`drift`)."""
+        return float(np.asarray(self.drift(float(t), np.ones(1)), dtype=np.float64)[0])
+
+    def transition_coefficients(self, t_lo: float, t_hi: float) -> tuple[float, float]:
+        """:math:`(a, v)` of the forward transition :math:`X_{t_{hi}} = a X_{t_{lo}} + \\sqrt{v}\\,Z`:
+        :math:`a = \\alpha_{hi}/\\alpha_{lo}`, :math:`v = \\sigma_{hi}^2 - a^2\\sigma_{lo}^2` (from the marginals,
+        since :math:`X_t = \\alpha_t X_0 + \\sigma_t Z` for every t)."""
+        a_lo, s_lo = self.marginal_coefficients(float(t_lo))
+        a_hi, s_hi = self.marginal_coefficients(float(t_hi))
+        a = float(a_hi) / float(a_lo)
+        return a, max(float(s_hi) ** 2 - a * a * float(s_lo) ** 2, 0.0)
+
+    def score_integral(self, t_lo: float, t_hi: float) -> float:
+        """:math:`\\alpha_{t_{lo}}\\int_{t_{lo}}^{t_{hi}} g(u)^2/\\alpha_u\\,du`, the coefficient of the frozen
+        score in the exponential integrator of the reverse SDE (:mod:`theorylab.samplers.exponential`).
+
+        Computed by ``scipy.integrate.quad``; processes with a closed form override it.
+        """
+        from scipy.integrate import quad
+
+        a_lo = float(self.marginal_coefficients(float(t_lo))[0])
+        value, _ = quad(lambda u: float(self.diffusion_squared(u)) / float(self.marginal_coefficients(u)[0]),
+                        float(t_lo), float(t_hi), epsabs=0.0, epsrel=1e-13, limit=200)
+        return a_lo * value
+
+    def noise_to_signal(self, t: float) -> float:
+        """:math:`\\sigma_t/\\alpha_t`, the noise level of the scaled state :math:`X_t/\\alpha_t` (Karras et al.
+        2022's :math:`\\sigma`; :math:`e^{-\\lambda_t}` of Lu et al. 2022's half log-SNR :math:`\\lambda_t`)."""
+        alpha, sigma = self.marginal_coefficients(float(t))
+        return float(sigma) / float(alpha)
+
+    def time_of_noise_to_signal(self, level: float) -> float:
+        """The forward time :math:`t \\in [0, T]` with :math:`\\sigma_t/\\alpha_t` = ``level`` (increasing in t;
+        ``scipy.optimize.brentq`` to machine precision); ConfigError outside :math:`[\\sigma_0/\\alpha_0,
+        \\sigma_T/\\alpha_T]`."""
+        from scipy.optimize import brentq
+
+        lo, hi = self.noise_to_signal(0.0), self.noise_to_signal(self.T)
+        level = float(level)
+        if level <= lo:
+            if level < lo * (1.0 - 1e-12):
+                raise ConfigError(f"sampler.sigma: noise level {level!r} below sigma_0/alpha_0 = {lo!r}")
+            return 0.0
+        if level >= hi:
+            if level > hi * (1.0 + 1e-12):
+                raise ConfigError(f"sampler.sigma: noise level {level!r} above sigma_T/alpha_T = {hi!r}")
+            return float(self.T)
+        return float(brentq(lambda u: self.noise_to_signal(u) - level, 0.0, self.T, xtol=1e-15, rtol=4e-16,
+                            maxiter=500))
+
     def corrector_alpha(self, t: float, dt: float) -> float:
         """The factor :math:`\\alpha_i` of the Langevin corrector step (score_sde_pytorch ``LangevinCorrector``).
 
-        1 for OU and VE; for VP, :math:`\\alpha_i = 1 - \\beta_i` with the discrete
-        :math:`\\beta_i = \\beta(t_i)\\,\\Delta t_i` (overridden there).
+        :math:`\\alpha_i = (\\alpha_{t}/\\alpha_{t-\\Delta t})^2`, the discrete DDPM :math:`1 - \\beta_i =
+        \\bar\\alpha_i/\\bar\\alpha_{i-1}` read from the process's own marginals: 1 for VE, :math:`e^{-2\\Delta t}`
+        for OU, and the same number for a VP process with the same clock (score_sde_pytorch's
+        :math:`1 - \\beta(t)\\Delta t` is its first-order expansion). Written once here so that identical processes
+        get identical correctors.
         """
-        return 1.0
+        t, dt = float(t), float(dt)
+        a, _ = self.transition_coefficients(max(t - dt, 0.0), t)
+        return a * a
 
     def reverse(self, score, probability_flow: bool = False) -> ReverseProcess:
         """Time reversal in the running time :math:`s = T - t` (Anderson 1982; seed 000, slide 'Time Reversal').

@@ -47,6 +47,10 @@ class OrnsteinUhlenbeck(Process):
         t = as_time(t)
         return as_time(np.exp(-t)), as_time(np.sqrt(-np.expm1(-2.0 * np.asarray(t))))
 
+    def score_integral(self, t_lo, t_hi):
+        """Closed form :math:`2(e^{t_{hi}-t_{lo}} - 1)`."""
+        return 2.0 * float(np.expm1(float(t_hi) - float(t_lo)))
+
     @property
     def prior_std(self) -> float:
         return 1.0

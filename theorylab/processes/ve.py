@@ -62,6 +62,10 @@ class VarianceExploding(Process):
         var = self.sigma_min**2 * np.expm1(2.0 * self._log_ratio * t / self.T)
         return as_time(np.ones_like(t)), as_time(np.sqrt(var))
 
+    def score_integral(self, t_lo, t_hi):
+        """Closed form :math:`\\sigma_{hi}^2 - \\sigma_{lo}^2` (:math:`\\alpha = 1`, :math:`\\int g^2 = \\Delta\\sigma^2`)."""
+        return float(self.marginal_coefficients(t_hi)[1]) ** 2 - float(self.marginal_coefficients(t_lo)[1]) ** 2
+
     @property
     def prior_std(self) -> float:
         return self.sigma_max

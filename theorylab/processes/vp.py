@@ -70,9 +70,10 @@ class VariancePreserving(Process):
     def prior_std(self) -> float:
         return 1.0
 
-    def corrector_alpha(self, t, dt):
-        """:math:`\\alpha_i = 1 - \\beta(t_i)\\Delta t_i` (score_sde_pytorch: ``alphas = 1 - discrete_betas``)."""
-        return 1.0 - float(self.beta(t)) * float(dt)
+    def score_integral(self, t_lo, t_hi):
+        """Closed form :math:`2(\\alpha_{lo}/\\alpha_{hi} - 1)` (since :math:`d(1/\\alpha_u)/du = \\tfrac12\\beta(u)/\\alpha_u`)."""
+        a_lo, a_hi = float(self.marginal_coefficients(t_lo)[0]), float(self.marginal_coefficients(t_hi)[0])
+        return 2.0 * (a_lo / a_hi - 1.0)
 
     def _params(self):
         return {"beta_min": self.beta_min, "beta_max": self.beta_max, "T": self.T}

@@ -19,7 +19,8 @@ from theorylab.samplers.ancestral import AncestralSampler
 from theorylab.samplers.base import Sampler
 from theorylab.samplers.grid import TimeGrid
 from theorylab.samplers.pc import PredictorCorrectorSampler
-from theorylab.samplers.pf_ode import AdaptivePFODESampler, HeunPFODESampler
+from theorylab.samplers.pf_ode import (AdaptivePFODESampler, EulerPFODESampler, HeunPFODESampler,
+                                       RK4PFODESampler)
 from theorylab.samplers.reverse_em import ReverseEMSampler
 from theorylab.samplers.reverse_sde import ReverseSDESampler
 
@@ -28,6 +29,8 @@ SAMPLERS: dict[str, type[Sampler]] = {
     "ancestral": AncestralSampler,
     "reverse-sde": ReverseSDESampler,
     "pf-ode": HeunPFODESampler,
+    "pf-ode-euler": EulerPFODESampler,
+    "pf-ode-rk4": RK4PFODESampler,
     "pf-ode-adaptive": AdaptivePFODESampler,
     "pc": PredictorCorrectorSampler,
 }

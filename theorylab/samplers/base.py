@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from theorylab.errors import ConfigError
+from theorylab.samplers.kernel import Declaration, run_chain
 from theorylab.tolerances import GRID_TIME_RTOL
 
 __all__ = ["NoiseSource", "Sampler", "make_generator"]
@@ -80,8 +81,8 @@ class NoiseSource:
 class Sampler(abc.ABC):
     """Base class: validates inputs, builds the initial particles and the noise stream, calls :meth:`_run`.
 
-    Subclasses set ``name``, ``weak_order``, ``strong_order`` and implement :meth:`_run` and
-    :meth:`noise_draws`.
+    Subclasses set ``name``, ``weak_order``, ``strong_order`` (class attributes, or properties when they depend
+    on the options) and ``processes``, and implement :meth:`declare`: the scheme as data, read by every route.
     """
 
     name: str = "sampler"
@@ -153,7 +154,7 @@ class Sampler(abc.ABC):
             init = NoiseSource(gen, (n, *event_shape), device, dtype)
             y = process.prior_std * init.draw()
         source = NoiseSource(gen, (n, *event_shape), device, dtype, noise=noise,
-                             needed=self.noise_draws(grid) if noise is not None else None)
+                             needed=self.noise_draws(grid, process) if noise is not None else None)
         trajectory: list[torch.Tensor] | None = [y.clone()] if return_trajectory else None
         with torch.no_grad():
             y = self._run(score, grid, process, y, source, trajectory)
@@ -162,13 +163,25 @@ class Sampler(abc.ABC):
         return y
 
     @abc.abstractmethod
+    def declare(self, grid, process) -> Declaration:
+        """The scheme on ``grid`` for ``process``, as data (:mod:`theorylab.samplers.kernel`): a
+        :class:`~theorylab.samplers.kernel.Chain` of transitions, or a
+        :class:`~theorylab.samplers.kernel.ContinuousFlow`. The torch sampler, the exact law and the grid law all
+        read this one declaration."""
+
     def _run(self, score, grid, process, y: torch.Tensor, noise: NoiseSource,
              trajectory: list[torch.Tensor] | None) -> torch.Tensor:
-        """Advance the particles ``y`` through the backward grid; append states to ``trajectory`` if not None."""
+        """Advance the particles ``y`` through the declared chain; append states to ``trajectory`` if not None.
 
-    @abc.abstractmethod
-    def noise_draws(self, grid) -> int:
+        Samplers whose declaration is not a :class:`~theorylab.samplers.kernel.Chain` override this."""
+        return run_chain(self.declare(grid, process), score, y, noise.draw, trajectory)
+
+    def noise_draws(self, grid, process=None) -> int:
         """Number of Gaussian increments (after the initial point) the sampler consumes on ``grid``."""
+        from theorylab.processes import OrnsteinUhlenbeck
+
+        declared = self.declare(grid, OrnsteinUhlenbeck(grid.T) if process is None else process)
+        return int(getattr(declared, "noise_draws", 0))
 
     # ------------------------------------------------------------------ helpers
     @staticmethod

@@ -1,54 +1,35 @@
-"""One Euler--Maruyama loop for every backward SDE scheme (reverse-em, ancestral, reverse-sde).
+"""One Euler--Maruyama step for every backward SDE scheme (reverse-em, ancestral, reverse-sde).
 
 .. math::
 
-    Y_{n+1} = Y_n + h_n\\big[-f(t_n, Y_n) + g(t_n)^2\\,s(t_n, Y_n)\\big] + \\sqrt{g(t_n)^2 h_n}\\;Z_{n+1},
+    Y_{n+1} = Y_n + h_n\\big[-a(t_n) Y_n + g(t_n)^2\\,s(t_n, Y_n)\\big] + \\sqrt{g(t_n)^2 h_n}\\;Z_{n+1},
     \\qquad h_n = \\gamma_{N-1-n},
 
-for backward steps :math:`n = 0, \\dots, N-1`. The schemes differ **only** in the time map
-:math:`n \\mapsto t_n` (``TimeGrid.score_times``): ``reverse-em`` feeds :math:`F_{N-n}`, ``ancestral`` feeds
-:math:`F_{N-1-n}`. For OU (:math:`f = -y`, :math:`g^2 = 2`) this is the seeds' update
+for backward steps :math:`n = 0, \\dots, N-1`, with :math:`f(t, y) = a(t)y` the forward drift. The schemes differ
+**only** in the time map :math:`n \\mapsto t_n` (``TimeGrid.score_times``): ``reverse-em`` feeds :math:`F_{N-n}`,
+``ancestral`` feeds :math:`F_{N-1-n}`. For OU (:math:`a = -1`, :math:`g^2 = 2`) this is the seeds' update
 :math:`Y + \\gamma(Y + 2s) + \\sqrt{2\\gamma}Z` (seed 000, 'En la práctica' and '¿Y ahora qué?').
 """
 
 from __future__ import annotations
 
-import math
+from theorylab.samplers.base import Sampler
+from theorylab.samplers.kernel import Chain, Transition, chain_over_grid
 
-import numpy as np
-import torch
-
-from theorylab.samplers.base import NoiseSource, Sampler
-
-__all__ = ["EulerMaruyamaSampler", "reverse_euler_maruyama"]
+__all__ = ["EulerMaruyamaSampler", "em_transition"]
 
 
-def reverse_euler_maruyama(reverse, times: np.ndarray, steps: np.ndarray, y: torch.Tensor, noise: NoiseSource,
-                           trajectory: list[torch.Tensor] | None = None) -> torch.Tensor:
-    """Euler--Maruyama on the reverse SDE, feeding forward time ``times[n]`` with step ``steps[n]``.
+def em_transition(process, t: float, h: float) -> Transition:
+    """The EM transition of the reverse SDE at forward time ``t`` with step ``h``:
+    :math:`\\mu(y) = (1 - h a(t))y + h g(t)^2 s(t, y)`, :math:`v = g(t)^2 h`."""
+    g2 = float(process.diffusion_squared(t))
+    keep = 1.0 - h * process.drift_rate(t)
+    push = h * g2
 
-    Parameters
-    ----------
-    reverse : ReverseProcess
-        Supplies ``drift_at(t, y)`` and ``diffusion_squared_at(t)`` at forward time ``t``.
-    times, steps : numpy.ndarray, shape (N,)
-        Forward time fed at backward step ``n`` and the step size used there.
-    y : torch.Tensor, shape ``(n, *event_shape)``
-        Initial particles.
-    noise : NoiseSource
-        One draw per step.
-    trajectory : list, optional
-        States appended after every step.
-    """
-    # One working copy updated in place (the caller's tensor is never modified; peak memory stays O(n d) whatever
-    # the number of steps, and no new state tensor is allocated per step).
-    y = y.clone()
-    for t, h in zip(times.tolist(), steps.tolist()):
-        y.add_(reverse.drift_at(t, y), alpha=h)
-        y.add_(noise.draw(), alpha=math.sqrt(reverse.diffusion_squared_at(t) * h))
-        if trajectory is not None:
-            trajectory.append(y.clone())
-    return y
+    def mean(y, ev):
+        return keep * y + push * ev.score(t, y)
+
+    return Transition(mean, g2 * h, (t,))
 
 
 class EulerMaruyamaSampler(Sampler):
@@ -62,10 +43,6 @@ class EulerMaruyamaSampler(Sampler):
     weak_order = 1.0
     strong_order = 1.0
 
-    def noise_draws(self, grid) -> int:
-        return grid.N
-
-    def _run(self, score, grid, process, y, noise, trajectory):
-        reverse = process.reverse(score)
-        return reverse_euler_maruyama(reverse, grid.score_times(self.convention), grid.backward_gammas, y, noise,
-                                      trajectory)
+    def declare(self, grid, process) -> Chain:
+        times = grid.score_times(self.convention).tolist()
+        return chain_over_grid(grid, lambda n, hi, lo, h: [em_transition(process, times[n], h)])

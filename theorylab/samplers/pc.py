@@ -12,10 +12,12 @@ score_sde_pytorch's ``pc_sampler`` (corrector first, then predictor):
        \\varepsilon = 2\\alpha_n \\Big(\\text{snr}\\,\\frac{\\overline{\\|z\\|}}{\\overline{\\|s(t_n,x)\\|}}\\Big)^2,
 
    where :math:`\\overline{\\|\\cdot\\|}` is the per-particle Euclidean norm averaged over particles (one step size
-   for the batch, exactly score_sde_pytorch's ``LangevinCorrector``), :math:`\\alpha_n = 1` for OU and VE and
-   :math:`\\alpha_n = 1 - \\beta(t_n)h_n` for VP (:meth:`Process.corrector_alpha`; ``ConfigError`` if it is not
-   positive, i.e. the grid is too coarse for the DDPM factor). If every score is 0 the step
-   is skipped (:math:`\\varepsilon = 0`).
+   for the batch, exactly score_sde_pytorch's ``LangevinCorrector``) and :math:`\\alpha_n =
+   (\\alpha_{t_n}/\\alpha_{t_n - h_n})^2` is the discrete DDPM factor :math:`1 - \\beta_n` read from the process's
+   marginals (:meth:`Process.corrector_alpha`: 1 for VE, the same number for OU and the VP process with the same
+   clock). If every score is 0 the step is skipped (:math:`\\varepsilon = 0`). With ``step_size=`` a fixed
+   :math:`\\varepsilon` replaces the rule: each corrector step is then the Gaussian transition
+   :math:`\\mu(x) = x + \\varepsilon s(t_n, x)`, :math:`v = 2\\varepsilon`, with exact and grid laws.
 2. *Predictor*: one reverse-SDE Euler--Maruyama step from :math:`t_n` with step :math:`h_n`
    (:mod:`theorylab.samplers.reverse_sde`).
 
@@ -31,7 +33,8 @@ import torch
 
 from theorylab.errors import ConfigError
 from theorylab.samplers.base import Sampler
-from theorylab.samplers.em import reverse_euler_maruyama
+from theorylab.samplers.em import em_transition
+from theorylab.samplers.kernel import Chain, Transition, chain_over_grid
 
 __all__ = ["PredictorCorrectorSampler", "langevin_step_size"]
 
@@ -58,48 +61,57 @@ class PredictorCorrectorSampler(Sampler):
         Target signal-to-noise ratio of the corrector (score_sde_pytorch: 0.16 for VE, 0.01 for VP), ``>= 0``.
     n_corrector : int
         Corrector steps per predictor step (``n_steps_each`` there), ``>= 0``.
+    step_size : float, optional
+        A fixed Langevin step :math:`\\varepsilon > 0` instead of the ``snr`` rule (then every step is a
+        per-particle Gaussian transition: exact and grid laws exist).
 
     Notes
     -----
-    Orders: the Langevin step :math:`\\varepsilon` is set by ``snr``, not by the grid, so with ``n_corrector > 0``
-    the scheme has no convergence order in the step size (its bias tends to an ``snr``-dependent floor as
-    :math:`h \\to 0`): ``weak_order = strong_order = None``. With ``n_corrector = 0`` it is the EM predictor
-    (orders 1, 1).
+    Orders: the Langevin step :math:`\\varepsilon` is set by ``snr`` (or fixed), not by the grid, so with
+    ``n_corrector > 0`` the scheme has no convergence order in the step size (its bias tends to an
+    :math:`\\varepsilon`-dependent floor as :math:`h \\to 0`): ``weak_order = strong_order = None``. With
+    ``n_corrector = 0`` it is the EM predictor (orders 1, 1).
     """
 
     name = "pc"
 
-    def __init__(self, snr: float = 0.16, n_corrector: int = 1):
+    def __init__(self, snr: float = 0.16, n_corrector: int = 1, step_size: float | None = None):
         if not (math.isfinite(float(snr)) and float(snr) >= 0):
             raise ConfigError(f"sampler.snr: must be >= 0, got {snr!r}")
         if int(n_corrector) != n_corrector or int(n_corrector) < 0:
             raise ConfigError(f"sampler.n_corrector: must be an integer >= 0, got {n_corrector!r}")
+        if step_size is not None and not (math.isfinite(float(step_size)) and float(step_size) > 0):
+            raise ConfigError(f"sampler.step_size: must be > 0, got {step_size!r}")
         self.snr = float(snr)
         self.n_corrector = int(n_corrector)
+        self.step_size = None if step_size is None else float(step_size)
         self.weak_order = 1.0 if self.n_corrector == 0 else None
         self.strong_order = 1.0 if self.n_corrector == 0 else None
 
-    def noise_draws(self, grid) -> int:
-        return grid.N * (self.n_corrector + 1)
+    def _corrector(self, process, t: float, h: float) -> Transition:
+        if self.step_size is not None:
+            eps = self.step_size
 
-    def _run(self, score, grid, process, y, noise, trajectory):
-        reverse = process.reverse(score)
-        times = grid.forward_times
-        steps = grid.backward_gammas
-        for n in range(grid.N):
-            t, h = float(times[n]), float(steps[n])
-            alpha = process.corrector_alpha(t, h)
-            if not alpha > 0.0:
-                raise ConfigError(
-                    f"sampler.grid: Langevin factor alpha = {alpha:.3g} <= 0 at t = {t:.6g} (VP: 1 - beta(t) h); "
-                    "use smaller steps"
-                )
-            for _ in range(self.n_corrector):
-                grad = score(t, y)
-                z = noise.draw()
-                eps = langevin_step_size(grad, z, self.snr, alpha)
-                y = y + eps * grad + math.sqrt(2.0 * eps) * z
-            y = reverse_euler_maruyama(reverse, times[n:n + 1], steps[n:n + 1], y, noise)
-            if trajectory is not None:
-                trajectory.append(y.clone())
-        return y
+            def mean(y, ev):
+                return y + eps * ev.score(t, y)
+
+            return Transition(mean, 2.0 * eps, (t,))
+        alpha = process.corrector_alpha(t, h)
+        snr = self.snr
+
+        def coupled(y, ev, draw):
+            grad = ev.score(t, y)
+            z = draw()
+            eps = langevin_step_size(grad, z, snr, alpha)
+            return y + eps * grad + math.sqrt(2.0 * eps) * z
+
+        return Transition(None, times=(t,), coupled=coupled, draws=1, coupled_reason=(
+            "the Langevin corrector's step size depends on the norms of the whole batch, so the update is not "
+            "affine per particle (give step_size= for a fixed step)"))
+
+    def declare(self, grid, process) -> Chain:
+        def build(n, t_hi, t_lo, h):
+            return [*(self._corrector(process, t_hi, h) for _ in range(self.n_corrector)),
+                    em_transition(process, t_hi, h)]
+
+        return chain_over_grid(grid, build)

@@ -1,14 +1,16 @@
-"""Propagation of a density on a uniform 1D/2D grid through Euler–Maruyama steps with any score.
+"""Propagation of a density on a uniform 1D/2D grid through a sampler's declared chain of transitions, any score.
 
-One backward step of ``reverse-em``, ``ancestral`` or ``reverse-sde`` (seed 000, slides "En la práctica" and
-"¿Y ahora qué?"; :mod:`theorylab.samplers.em`) is
+Every stochastic transition of a :class:`~theorylab.samplers.kernel.Chain` (an Euler–Maruyama step of
+``reverse-em``, ``ancestral`` or ``reverse-sde``, seed 000 slides "En la práctica" and "¿Y ahora qué?"; an
+exponential-integrator, DDPM or DDIM step; a Langevin step; EDM's churn) is
 
 .. math::
 
-    Y' = \\mu(Y) + \\sqrt{v}\\,Z, \\qquad \\mu(y) = y + h\\,b(t, y), \\quad v = g(t)^2 h,
+    Y' = \\mu(Y) + \\sqrt{v}\\,Z,
 
-with :math:`b` the reverse drift (:math:`y + 2s(t, y)` for OU). Its transition kernel is Gaussian, so the density
-maps as
+with the mean map :math:`\\mu` the sampler's own (evaluated on the grid nodes in torch, exactly as the sampler
+calls it; for EM :math:`\\mu(y) = y + h\\,b(t, y)`, :math:`v = g(t)^2 h`). Its transition kernel is Gaussian, so
+the density maps as
 
 .. math::
 
@@ -48,7 +50,7 @@ import numpy as np
 import torch
 from scipy import special
 
-__all__ = ["KERNEL_CUTOFF", "PRUNE_RTOL", "EMGridResult", "em_kernel_widths", "propagate_em"]
+__all__ = ["KERNEL_CUTOFF", "PRUNE_RTOL", "EMGridResult", "propagate_chain", "transition_widths"]
 
 #: Nodes with weight below this fraction of the largest weight are skipped in a step (their mass, at most
 #: n_nodes * 1e-30 of the total, is added to the truncated mass, so the accounting stays exact).
@@ -68,28 +70,17 @@ _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 
 @dataclass
 class EMGridResult:
-    """Density after the last step, its truncated mass, and exact evaluators of the last step."""
+    """Density after the last transition, its truncated mass, exact evaluators off the grid, route information."""
 
     density: np.ndarray
     truncated_mass: float
     log_evaluator: Callable[[np.ndarray], np.ndarray]
     cdf_evaluator: Callable[[np.ndarray], np.ndarray] | None
-
-
-def em_kernel_widths(reverse: Any, times: np.ndarray, steps: np.ndarray) -> np.ndarray:
-    """:math:`\\sqrt{g(t_n)^2 h_n}`, the kernel standard deviation of every step."""
-    return np.array([math.sqrt(reverse.diffusion_squared_at(t) * h) for t, h in zip(times.tolist(), steps.tolist())])
+    info: dict | None = None
 
 
 def _mesh(axes: list[np.ndarray]) -> np.ndarray:
     return np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, len(axes))
-
-
-def _means(reverse: Any, t: float, h: float, x: np.ndarray) -> np.ndarray:
-    with torch.no_grad():
-        xt = torch.from_numpy(x)
-        out = xt + h * reverse.drift_at(t, xt)
-    return np.asarray(out.detach().cpu().numpy(), dtype=np.float64)
 
 
 def _gauss_block(y: np.ndarray, mu: np.ndarray, v: float) -> np.ndarray:
@@ -188,44 +179,115 @@ def _last_step_evaluators(mu: np.ndarray, wp: np.ndarray, v: float, dim: int):
     return log_eval, (cdf_eval if dim == 1 else None)
 
 
-def propagate_em(reverse: Any, times: np.ndarray, steps: np.ndarray, axes: list[np.ndarray],
-                 log_p0: Callable[[np.ndarray], np.ndarray]) -> EMGridResult:
-    """Propagate the density :math:`e^{\\log p_0}` on the grid ``axes`` through the EM steps (module docstring).
+@dataclass
+class _Density:
+    """The current density: node values (or None until needed) and an exact evaluator off the grid.
+
+    ``lost_eval`` is the mass the evaluator's (sub-)density has lost so far (pruned nodes, initial mass outside the
+    cells); ``lost_values`` the mass the node values have lost (that, plus the kernel mass that left the cells).
+    """
+
+    values: np.ndarray | None
+    log_eval: Callable[[np.ndarray], np.ndarray]
+    cdf_eval: Callable[[np.ndarray], np.ndarray] | None
+    lost_eval: float
+    lost_values: float = 0.0
+
+
+def _materialise(state: _Density, nodes: np.ndarray, cell: float) -> None:
+    if state.values is None:
+        state.values = np.exp(np.asarray(state.log_eval(nodes), dtype=np.float64))
+        state.lost_values = state.lost_eval + max((1.0 - state.lost_eval) - cell * float(np.sum(state.values)), 0.0)
+
+
+def transition_widths(transitions: list[Any]) -> np.ndarray:
+    """:math:`\\sqrt{v}` of every stochastic transition (the kernel standard deviations)."""
+    return np.array([math.sqrt(tr.var) for tr in transitions if tr.var > 0.0])
+
+
+def propagate_chain(transitions: list[Any], ev: Any, axes: list[np.ndarray],
+                    log_p0: Callable[[np.ndarray], np.ndarray], *, name: str = "sampler",
+                    initial_cdf: Callable[[np.ndarray], np.ndarray] | None = None) -> EMGridResult:
+    """Propagate the density :math:`e^{\\log p_0}` on the grid ``axes`` through the transitions (module docstring).
+
+    Stochastic transitions are kernel sums on the nodes; a run of deterministic transitions is applied by change of
+    variables through their inverses (:func:`~theorylab.laws.flow_grid.pullback_log_density`), evaluated exactly at
+    the nodes (or off the grid) from the density before the run.
 
     Parameters
     ----------
-    reverse : ReverseProcess
-        Supplies ``drift_at(t, y)`` (torch) and ``diffusion_squared_at(t)``.
-    times, steps : numpy.ndarray, shape (N,)
-        Score time and step size of every backward step (``grid.score_times(convention)``,
-        ``grid.backward_gammas``), as in :func:`theorylab.samplers.em.reverse_euler_maruyama`.
+    transitions : list of Transition
+        Per-particle transitions (no batch-coupled ones), in the order the sampler applies them.
+    ev : ScoreEvaluator
+        The torch evaluator of the score (:class:`~theorylab.samplers.kernel.TorchEvaluator`).
     axes : list of numpy.ndarray
         Uniform node coordinates per axis (1 or 2 axes); the same grid at every step.
     log_p0 : callable
         Log-density of the initial law at points ``(m, d)``.
+    initial_cdf : callable, optional
+        1D only: the initial CDF; when the whole chain is deterministic, it gives the exact mass outside the domain
+        and the output CDF (the map is increasing).
 
     Returns
     -------
     EMGridResult
     """
+    from theorylab.laws.flow_grid import pullback_log_density
+
     dim = len(axes)
     nodes = _mesh(axes)
     cell = float(np.prod([ax[1] - ax[0] for ax in axes]))
     shape = tuple(ax.size for ax in axes)
-    p = np.exp(np.asarray(log_p0(nodes), dtype=np.float64))
-    truncated = max(1.0 - cell * float(np.sum(p)), 0.0)
-    mu = wp = None
-    v = 1.0
-    for t, h in zip(times.tolist(), steps.tolist()):
-        weights = cell * p
+    state = _Density(None, log_p0, None, 0.0)
+    pending: list[Any] = []
+    info: dict[str, Any] = {}
+
+    def flush() -> None:
+        nonlocal pending
+        if not pending:
+            return
+        evaluate, run_info = pullback_log_density(pending, ev, state.log_eval, name)
+        previous_cdf = state.cdf_eval if dim == 1 else None
+        state.log_eval = lambda pts: evaluate(pts)[0]
+        state.cdf_eval = (lambda x: previous_cdf(evaluate(np.reshape(x, (-1, 1)))[1][:, 0])) \
+            if previous_cdf is not None else None
+        state.values = None
+        info.setdefault("runs", []).append(run_info)
+        pending = []
+
+    state.cdf_eval = initial_cdf if dim == 1 else None
+    for tr in transitions:
+        if tr.deterministic:
+            pending.append(tr)
+            continue
+        flush()
+        _materialise(state, nodes, cell)
+        weights = cell * state.values
         active = weights > PRUNE_RTOL * float(np.max(weights)) if np.any(weights > 0) else weights > 0
-        truncated += float(np.sum(weights[~active]))
+        lost = state.lost_values + float(np.sum(weights[~active]))
         x, wp = nodes[active], weights[active]
-        v = float(reverse.diffusion_squared_at(t)) * h
-        mu = _means(reverse, t, h, x)
-        truncated += float(np.sum(wp * (1.0 - _inside_mass(axes, mu, v))))
-        p = _step_1d(axes[0], mu[:, 0], wp, v) if dim == 1 else _step_2d(axes, mu, wp, v)
-    if mu is None:  # pragma: no cover - a grid has N >= 1 steps
-        raise ValueError("no steps to propagate")
-    log_eval, cdf_eval = _last_step_evaluators(mu, wp, v, dim)
-    return EMGridResult(p.reshape(shape), min(truncated, 1.0), log_eval, cdf_eval)
+        v = float(tr.var)
+        with torch.no_grad():
+            mu = np.asarray(tr.mean(torch.from_numpy(x), ev).detach().cpu().numpy(), dtype=np.float64)
+        outside = float(np.sum(wp * (1.0 - _inside_mass(axes, mu, v))))
+        values = _step_1d(axes[0], mu[:, 0], wp, v) if dim == 1 else _step_2d(axes, mu, wp, v)
+        log_eval, cdf_eval = _last_step_evaluators(mu, wp, v, dim)
+        state = _Density(values, log_eval, cdf_eval, lost, lost + outside)
+    flush()
+    if state.values is None:
+        _materialise(state, nodes, cell)
+    truncated = state.lost_values
+    if all(tr.deterministic for tr in transitions) and dim == 1 and initial_cdf is not None:
+        # an increasing map in 1D: the mass outside is the initial mass beyond the pre-images of the two edges
+        pre = _pullback_edges(transitions, ev, axes[0], name)
+        truncated = float(initial_cdf(pre[0]) + (1.0 - initial_cdf(pre[1])))
+    result = EMGridResult(state.values.reshape(shape), min(max(truncated, 0.0), 1.0), state.log_eval, state.cdf_eval)
+    result.info = {k: v for run in info.get("runs", []) for k, v in run.items()}
+    return result
+
+
+def _pullback_edges(transitions: list[Any], ev: Any, axis: np.ndarray, name: str):
+    from theorylab.laws.flow_grid import pullback_log_density
+
+    evaluate, _ = pullback_log_density(transitions, ev, lambda pts: np.zeros(len(pts)), name)
+    return evaluate(np.array([[axis[0]], [axis[-1]]]))[1][:, 0]

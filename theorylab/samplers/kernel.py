@@ -1,0 +1,213 @@
+"""A scheme's backward step, declared once as data that every route reads (DESIGN.md, "A scheme is data").
+
+A sampler does not run itself: it *declares* its scheme on a given grid and process, and three consumers read that
+one declaration:
+
+* the torch sampler (:meth:`theorylab.samplers.Sampler.sample`, :func:`run_chain`) draws particles;
+* the exact Gaussian law (:mod:`theorylab.laws.affine`) runs the same step functions on affine values
+  :math:`P y_0 + q` when the score is affine;
+* the 1D/2D grid law (:mod:`theorylab.laws.grid_route`) propagates a density through the same steps.
+
+Two kinds of declaration exist, and a sampler returns one of them from ``declare(grid, process)``:
+
+:class:`Chain`
+    A list of backward steps, each a short list of :class:`Transition` s. A transition is a Gaussian transition
+    kernel with an isotropic covariance,
+
+    .. math:: Y' = \\mu(Y) + \\sqrt{v}\\,Z, \\qquad Z \\sim \\mathcal N(0, I),
+
+    where the mean map :math:`\\mu` is a Python function written with the arithmetic that torch tensors and
+    :class:`~theorylab.laws.affine.Affine` values share (``+``, ``-``, multiplication by Python floats) and the
+    score evaluations ``ev.score(t, x)`` of a :class:`ScoreEvaluator`. ``var = 0`` is a deterministic map (an ODE
+    step, possibly with several score evaluations: a Runge--Kutta step). A transition whose update couples the
+    particles of a batch (the predictor--corrector step size of score_sde_pytorch, a function of the batch's norms)
+    gives ``coupled=`` instead of a mean map and the reason no per-particle law exists: the torch route runs it,
+    the exact and grid routes refuse it with that reason.
+:class:`ContinuousFlow`
+    The exact probability-flow ODE solved by an adaptive solver (``pf-ode-adaptive``): not a chain of steps; the
+    exact route integrates its flow map, the grid route its backward characteristics.
+
+Why functions on a shared arithmetic rather than matrices: a step such as Heun's or RK4's is a composition of score
+evaluations at intermediate points; written once as ``y + h/2*(k1 + k2)``, it runs on particles (torch), on affine
+values (the exact law: an affine score makes every stage affine) and on grid nodes (the mean map of the grid
+propagator), so no route re-implements a step. This is diffrax's "a solver is a tableau every routine consumes",
+with the tableau replaced by the step function.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
+
+import torch
+
+__all__ = [
+    "Chain",
+    "ContinuousFlow",
+    "Declaration",
+    "ScoreEvaluator",
+    "Step",
+    "TorchEvaluator",
+    "Transition",
+    "chain_over_grid",
+    "run_chain",
+]
+
+State = TypeVar("State")
+
+
+class ScoreEvaluator(Protocol):
+    """What a mean map may call: the score at forward time ``t`` on the route's values (tensors or affine values)."""
+
+    def score(self, t: float, x: Any) -> Any:  # pragma: no cover - protocol
+        ...
+
+
+#: A mean map :math:`\mu(y)`: ``mean(y, ev)`` with ``ev`` a :class:`ScoreEvaluator`.
+MeanMap = Callable[[Any, ScoreEvaluator], Any]
+#: A batch-coupled step ``coupled(y, ev, draw)`` with ``draw()`` returning one standard Gaussian draw of y's shape.
+CoupledStep = Callable[[torch.Tensor, ScoreEvaluator, Callable[[], torch.Tensor]], torch.Tensor]
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One Gaussian transition :math:`Y' = \\mu(Y) + \\sqrt{v}Z` of a backward step (module docstring).
+
+    Attributes
+    ----------
+    mean : callable ``mean(y, ev)`` or None
+        The mean map :math:`\\mu`; ``None`` only for a batch-coupled transition.
+    var : float
+        The isotropic noise variance :math:`v \\ge 0` (0: deterministic map).
+    times : tuple of float
+        Forward times at which ``mean`` evaluates the score (informative: reported by the routes).
+    coupled : callable ``coupled(y, ev, draw)`` or None
+        A batch-coupled update used by the torch route instead of ``mean``/``var``; it draws its own noise.
+    coupled_reason : str
+        Why a coupled transition has no per-particle law (shown by the exact and grid routes).
+    draws : int
+        Standard Gaussian draws the torch route consumes (1 when ``var > 0``; a coupled transition states its own).
+    """
+
+    mean: MeanMap | None
+    var: float = 0.0
+    times: tuple[float, ...] = ()
+    coupled: CoupledStep | None = None
+    coupled_reason: str = ""
+    draws: int = -1
+
+    def __post_init__(self) -> None:
+        if (self.mean is None) == (self.coupled is None):
+            raise ValueError("a Transition has either a mean map or a coupled update")
+        if not (math.isfinite(self.var) and self.var >= 0.0):
+            raise ValueError(f"Transition.var must be finite and >= 0, got {self.var!r}")
+        if self.draws < 0:
+            object.__setattr__(self, "draws", 1 if (self.coupled is None and self.var > 0.0) else 0)
+
+    @property
+    def deterministic(self) -> bool:
+        return self.coupled is None and self.var == 0.0
+
+
+@dataclass(frozen=True)
+class Step:
+    """One backward grid step (from forward time ``t_hi`` down to ``t_lo``): its transitions, applied in order."""
+
+    transitions: tuple[Transition, ...]
+    t_hi: float
+    t_lo: float
+    h: float
+
+
+@dataclass(frozen=True)
+class Chain:
+    """A scheme as a chain of backward steps (module docstring)."""
+
+    steps: tuple[Step, ...]
+
+    @property
+    def transitions(self) -> list[Transition]:
+        return [tr for step in self.steps for tr in step.transitions]
+
+    @property
+    def noise_draws(self) -> int:
+        return sum(tr.draws for tr in self.transitions)
+
+    @property
+    def coupled_reason(self) -> str | None:
+        """The reason of the first batch-coupled transition, or None if every transition is per-particle."""
+        for tr in self.transitions:
+            if tr.coupled is not None:
+                return tr.coupled_reason or "a batch-coupled step"
+        return None
+
+    @property
+    def deterministic(self) -> bool:
+        return all(tr.deterministic for tr in self.transitions)
+
+
+@dataclass(frozen=True)
+class ContinuousFlow:
+    """The probability-flow ODE solved by :func:`scipy.integrate.solve_ivp` (``pf-ode-adaptive``)."""
+
+    T: float
+    rtol: float
+    atol: float
+    method: str = "RK45"
+    info: dict = field(default_factory=dict)
+
+
+Declaration = Chain | ContinuousFlow
+
+
+class TorchEvaluator:
+    """The torch route's evaluator: calls the score on particles (float forward time, tensor in, tensor out)."""
+
+    def __init__(self, score: Callable[[float, torch.Tensor], torch.Tensor]):
+        self._score = score
+
+    def score(self, t: float, x: torch.Tensor) -> torch.Tensor:
+        return self._score(float(t), x)
+
+
+def run_chain(chain: Chain, score: Callable, y: torch.Tensor, draw: Callable[[], torch.Tensor],
+              trajectory: list[torch.Tensor] | None = None) -> torch.Tensor:
+    """The torch route: apply every transition of ``chain`` to the particles ``y``.
+
+    Parameters
+    ----------
+    chain : Chain
+    score : callable ``score(t, x)``
+    y : torch.Tensor, shape ``(n, *event_shape)``
+        Initial particles (not modified).
+    draw : callable
+        Returns the next standard Gaussian draw of ``y``'s shape (the sampler's noise stream).
+    trajectory : list, optional
+        The state after every backward step is appended (``N`` states).
+    """
+    ev = TorchEvaluator(score)
+    for step in chain.steps:
+        for tr in step.transitions:
+            if tr.coupled is not None:
+                y = tr.coupled(y, ev, draw)
+                continue
+            mean = tr.mean(y, ev)
+            if tr.var > 0.0:
+                mean = mean + math.sqrt(tr.var) * draw()
+            y = mean
+        if trajectory is not None:
+            trajectory.append(y.clone())
+    return y
+
+
+def chain_over_grid(grid: Any, build: Callable[[int, float, float, float], Sequence[Transition]]) -> Chain:
+    """A :class:`Chain` with one step per backward step of ``grid``: ``build(n, t_hi, t_lo, h)`` returns the
+    transitions of backward step ``n``, from forward time ``t_hi = F_{N-n}`` down to ``t_lo = F_{N-1-n}`` with
+    step ``h = backward_gammas[n]`` (:mod:`theorylab.samplers.grid`)."""
+    F = grid.cumulative_times.tolist()
+    hs = grid.backward_gammas.tolist()
+    N = grid.N
+    return Chain(tuple(Step(tuple(build(n, F[N - n], F[N - 1 - n], hs[n])), F[N - n], F[N - 1 - n], hs[n])
+                       for n in range(N)))
