@@ -11,19 +11,24 @@ Every key is documented here, in one place. Validation errors are one line namin
     means = [[-3.0], [3.0]]
     covs = [[[0.25]], [[1.0]]]
 
-    [process]                # optional; the forward SDE: "ou" (default) | "vp" | "ve" (used by reverse-sde, pf-ode, pc)
-    kind = "ou"              # vp: beta_min, beta_max; ve: sigma_min, sigma_max (horizon = sampler.T)
+    [process]                # optional; the forward SDE, a name of theorylab.processes.PROCESSES: "ou" (default)
+    kind = "ou"              # | "vp" | "ve" | "subvp"; vp/subvp: beta_min, beta_max; ve: sigma_min, sigma_max
+                             # (horizon = sampler.T)
 
     [sampler]
-    kind = "reverse-em"      # "ancestral" | "reverse-em" | "reverse-sde" | "pf-ode" | "pf-ode-adaptive" | "pc"
+    kind = "reverse-em"      # a name of theorylab.samplers.SAMPLERS (`theorylab samplers` lists them with orders)
     T = 3.0                  # horizon; with gamma, T must be a multiple of gamma (N = T / gamma steps)
     gamma = 0.05             # constant step in (0, 1); or a [sampler.schedule] table instead:
     # [sampler.schedule]     kind = "constant" (N; horizon T) | "linear" (gamma_min, N and gamma_max or T)
-    #                        | "cosine" (N, s; horizon T)
-    snr = 0.16               # pc only: signal-to-noise ratio of the Langevin corrector (Song et al. 2021)
-    n_corrector = 1          # pc only: corrector steps per predictor step
-    rtol = 1e-5              # pf-ode-adaptive only
-    atol = 1e-5              # pf-ode-adaptive only
+    #                        | "cosine" (N, s; horizon T) | "karras" (N, rho = 7, sigma_min = 0.002, sigma_max;
+    #                        horizon T; Karras et al. 2022's noise levels on the process's clock)
+    start = "prior"          # "prior" (N(0, prior_std^2 I), default) | "marginal" (the exact p_T of the target)
+    early_stop = 1e-3        # optional: stop at forward time eps > 0 (the grid is mapped onto [eps, T])
+    denoise = false          # with early_stop: a final Tweedie step x + sigma_eps^2 s(eps, x), divided by alpha_eps
+    # any other key is an option of the chosen sampler (its constructor's keyword), e.g.
+    snr = 0.16               # pc: signal-to-noise ratio of the Langevin corrector (Song et al. 2021)
+    # n_corrector (pc), step_size (pc), rtol/atol/method (pf-ode-adaptive), eta (ddim), variance (ddpm),
+    # eps/n_steps_each (annealed-langevin), s_churn/s_tmin/s_tmax/s_noise (edm); unknown keys are refused
 
     [score]
     kind = "exact"           # "exact" | "perturbed" | "learned"
@@ -67,7 +72,6 @@ __all__ = [
     "validate",
 ]
 
-SamplerKind = Literal["ancestral", "reverse-em", "reverse-sde", "pf-ode", "pf-ode-adaptive", "pc"]
 MetricName = Literal["tv", "kl", "js", "hellinger", "w2"]
 
 
@@ -75,12 +79,26 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
 
 
+def _registered(registry: Mapping[str, Any], what: str, value: Any) -> str:
+    """``value`` if it names an entry of ``registry``, else a ValueError listing the names (from the registry)."""
+    if not isinstance(value, str) or value not in registry:
+        raise ValueError(f"unknown {what} {value!r}; choose one of {', '.join(registry)}")
+    return value
+
+
 class ProcessConfig(_Strict):
-    kind: Literal["ou", "vp", "ve"] = "ou"
+    kind: str = "ou"
     beta_min: float = Field(0.1, gt=0)
     beta_max: float = Field(20.0, gt=0)
     sigma_min: float = Field(0.01, gt=0)
     sigma_max: float = Field(50.0, gt=0)
+
+    @field_validator("kind")
+    @classmethod
+    def _known_process(cls, v):
+        from theorylab.processes import PROCESSES
+
+        return _registered(PROCESSES, "process", v)
 
 
 class ScheduleConfig(_Strict):
@@ -89,11 +107,14 @@ class ScheduleConfig(_Strict):
     which gamma_max = gamma_min + 2(T - N gamma_min)/(N + 1)), or ``"cosine"`` (Nichol & Dhariwal, horizon T).
     ``gamma_min``/``gamma_max`` are used by ``linear`` only, so one sweep can compare the three kinds at equal N, T."""
 
-    kind: Literal["constant", "linear", "cosine"]
+    kind: Literal["constant", "linear", "cosine", "karras"]
     gamma_min: float | None = Field(None, ge=0, lt=1)
     gamma_max: float | None = Field(None, gt=0, lt=1)
     N: int = Field(gt=0)
     s: float = Field(0.008, ge=0)
+    rho: float = Field(7.0, gt=0)
+    sigma_min: float = Field(0.002, gt=0)
+    sigma_max: float | None = Field(None, gt=0)
 
     @model_validator(mode="after")
     def _linear_needs_bounds(self):
@@ -105,15 +126,33 @@ class ScheduleConfig(_Strict):
         return self
 
 
-class SamplerConfig(_Strict):
-    kind: SamplerKind
+class SamplerConfig(BaseModel):
+    """``[sampler]``: the grid keys, ``start``/``early_stop``/``denoise``, and the chosen sampler's own options
+    (every other key, checked against the sampler's constructor: :func:`sampler_options`)."""
+
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False, frozen=True)
+
+    kind: str
     T: float | None = Field(None, gt=0)
     gamma: float | None = None
     schedule: ScheduleConfig | None = None
-    snr: float = Field(0.16, gt=0)
-    n_corrector: int = Field(1, ge=0)
-    rtol: float = Field(1e-5, gt=0)
-    atol: float = Field(1e-5, gt=0)
+    start: Literal["prior", "marginal"] = "prior"
+    early_stop: float | None = Field(None, gt=0)
+    denoise: bool = False
+
+    @field_validator("kind")
+    @classmethod
+    def _known_sampler(cls, v):
+        from theorylab.samplers import SAMPLERS
+
+        return _registered(SAMPLERS, "sampler", v)
+
+    @model_validator(mode="after")
+    def _options_belong_to_the_sampler(self):
+        sampler_options(self)
+        if self.denoise and self.early_stop is None:
+            raise ValueError("denoise: needs early_stop (the Tweedie step is taken at t = early_stop)")
+        return self
 
     @field_validator("gamma")
     @classmethod
@@ -140,7 +179,7 @@ class SamplerConfig(_Strict):
             sch = self.schedule
             if self.gamma is not None:
                 raise ValueError("gamma: give either gamma or a [sampler.schedule] table, not both")
-            if sch.kind in ("constant", "cosine") and self.T is None:
+            if sch.kind in ("constant", "cosine", "karras") and self.T is None:
                 raise ValueError(f"T: required with a {sch.kind} schedule")
             if sch.kind == "linear":
                 if (sch.gamma_max is None) == (self.T is None):
@@ -160,6 +199,33 @@ class SamplerConfig(_Strict):
         if sch.gamma_max is not None:
             return sch.gamma_max
         return sch.gamma_min + 2.0 * (self.T - sch.N * sch.gamma_min) / (sch.N + 1)
+
+
+def sampler_options(cfg: SamplerConfig) -> dict[str, Any]:
+    """The ``[sampler]`` keys that are options of the chosen sampler: its constructor's keyword parameters (read from
+    the registry's class, so the accepted keys are never listed twice). Unknown keys: ValueError naming the key and
+    the sampler's options."""
+    import inspect
+
+    from theorylab.samplers import SAMPLERS
+
+    params = {name for name, p in inspect.signature(SAMPLERS[cfg.kind].__init__).parameters.items()
+              if name != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    signature = inspect.signature(SAMPLERS[cfg.kind].__init__).parameters
+    extra = dict(cfg.model_extra or {})
+    for key, value in extra.items():
+        if key not in params:
+            takes = ", ".join(sorted(params)) or "no options"
+            raise ValueError(f"{key}: unknown key (sampler {cfg.kind!r} takes: {takes})")
+        default = signature[key].default
+        if isinstance(default, str):
+            if not isinstance(value, str):
+                raise ValueError(f"{key}: must be a string, got {value!r}")
+        elif isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"{key}: must be a number, got {value!r}")
+        elif isinstance(value, float) and not math.isfinite(value) and not (key == "s_tmax" and value > 0):
+            raise ValueError(f"{key}: must be finite, got {value!r}")
+    return extra
 
 
 class ScoreConfig(_Strict):

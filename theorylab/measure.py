@@ -22,10 +22,6 @@ from theorylab.errors import ConfigError
 
 __all__ = ["MeasureResult", "Setup", "build_setup", "measure"]
 
-#: Samplers defined for the OU process only (seed 000's two conventions).
-_OU_ONLY = ("reverse-em", "ancestral")
-
-
 @dataclass(frozen=True)
 class Setup:
     """The objects a measure config names."""
@@ -35,6 +31,7 @@ class Setup:
     grid: Any
     sampler: Any
     score: Any
+    initial: Any = None  #: the law of the starting points (None: the process prior)
 
 
 @dataclass(frozen=True)
@@ -80,39 +77,45 @@ def _estimate_json(e: Any) -> dict[str, Any]:
     }
 
 
-def _build_process(cfg: MeasureConfig, T: float):
-    from theorylab.processes import OrnsteinUhlenbeck, VariancePreserving, VarianceExploding
+def _build_process(cfg: MeasureConfig, T: float, sampler: Any):
+    from theorylab.processes import PROCESSES
 
     p = cfg.process
-    if p.kind == "ou":
-        return OrnsteinUhlenbeck(T)
-    if cfg.sampler.kind in _OU_ONLY:
-        raise ConfigError(f"process.kind: sampler {cfg.sampler.kind!r} is defined for the OU process only, got {p.kind!r}")
-    if p.kind == "vp":
-        return VariancePreserving(p.beta_min, p.beta_max, T)
-    return VarianceExploding(p.sigma_min, p.sigma_max, T)
+    allowed = getattr(sampler, "processes", None)
+    if allowed is not None and p.kind not in allowed:
+        raise ConfigError(f"process.kind: sampler {cfg.sampler.kind!r} is defined for {', '.join(allowed)} only, "
+                          f"got {p.kind!r}")
+    cls = PROCESSES[p.kind]
+    options = {name: getattr(p, name) for name in ("beta_min", "beta_max", "sigma_min", "sigma_max")
+               if name in cls.__init__.__code__.co_varnames}
+    return cls(**options, T=T)
 
 
-def _build_grid(cfg: MeasureConfig):
+def _build_grid(cfg: MeasureConfig, process_for: Any):
     from theorylab.samplers import TimeGrid
 
     s = cfg.sampler
     if s.schedule is None:
-        return TimeGrid.constant(s.T, s.gamma)
-    if s.schedule.kind == "constant":
-        return TimeGrid.constant(s.T, s.T / s.schedule.N)
-    if s.schedule.kind == "linear":
-        return TimeGrid.linear(s.schedule.gamma_min, s.linear_gamma_max(), s.schedule.N)
-    return TimeGrid.cosine(s.schedule.N, s.T, s.schedule.s)
+        grid = TimeGrid.constant(s.T, s.gamma)
+    elif s.schedule.kind == "constant":
+        grid = TimeGrid.constant(s.T, s.T / s.schedule.N)
+    elif s.schedule.kind == "linear":
+        grid = TimeGrid.linear(s.schedule.gamma_min, s.linear_gamma_max(), s.schedule.N)
+    elif s.schedule.kind == "karras":
+        sch = s.schedule
+        grid = TimeGrid.karras(process_for(s.T), sch.N, sch.rho, sch.sigma_min, sch.sigma_max)
+    else:
+        grid = TimeGrid.cosine(s.schedule.N, s.T, s.schedule.s)
+    return grid.early_stopped(s.early_stop) if s.early_stop is not None else grid
 
 
-def _sampler_options(cfg: MeasureConfig) -> dict[str, Any]:
-    s = cfg.sampler
-    if s.kind == "pc":
-        return {"snr": s.snr, "n_corrector": s.n_corrector}
-    if s.kind == "pf-ode-adaptive":
-        return {"rtol": s.rtol, "atol": s.atol}
-    return {}
+def _build_sampler(cfg: MeasureConfig):
+    from theorylab.config import sampler_options
+    from theorylab.samplers import get_sampler
+    from theorylab.samplers.denoise import TweedieDenoised
+
+    sampler = get_sampler(cfg.sampler.kind, **sampler_options(cfg.sampler))
+    return TweedieDenoised(sampler) if cfg.sampler.denoise else sampler
 
 
 def _build_score(cfg: MeasureConfig, target: Any, sampler: Any, grid: Any, process: Any):
@@ -139,14 +142,21 @@ def _build_score(cfg: MeasureConfig, target: Any, sampler: Any, grid: Any, proce
 def build_setup(cfg: MeasureConfig) -> Setup:
     """Target, process, grid, sampler and score named by ``cfg`` (ConfigError naming the key otherwise)."""
     from theorylab.distributions import make_target
-    from theorylab.samplers import get_sampler
 
     target = make_target(cfg.target)
-    grid = _build_grid(cfg)
-    process = _build_process(cfg, float(grid.T))
-    sampler = get_sampler(cfg.sampler.kind, **_sampler_options(cfg))
+    sampler = _build_sampler(cfg)
+    grid = _build_grid(cfg, lambda T: _build_process(cfg, float(T), sampler))
+    process = _build_process(cfg, float(grid.T), sampler)
     score = _build_score(cfg, target, sampler, grid, process)
-    return Setup(target, process, grid, sampler, score)
+    initial = None
+    if cfg.sampler.start == "marginal":
+        if not hasattr(target, "affine_pushforward"):
+            raise ConfigError(f"sampler.start: 'marginal' needs a target with exact marginals; target.kind "
+                              f"{cfg.target['kind']!r} is sample-only")
+        alpha, sigma = process.marginal_coefficients(grid.T)
+        d = target.dim
+        initial = target.affine_pushforward(float(alpha) * np.eye(d), np.zeros(d), float(sigma) ** 2 * np.eye(d))
+    return Setup(target, process, grid, sampler, score, initial)
 
 
 def measure(cfg: MeasureConfig, *, device: Any = None) -> MeasureResult:
@@ -166,6 +176,7 @@ def measure(cfg: MeasureConfig, *, device: Any = None) -> MeasureResult:
         n_samples=m.n_samples,
         seed=m.seed,
         process=setup.process,
+        initial=setup.initial,
         device=device,
     )
     estimates = []

@@ -224,6 +224,8 @@ def _check_path(path: str, model: type[BaseModel] = MeasureConfig) -> None:
         if node is None:
             raise ConfigError(f"sweep.{path}: unknown config key ({'.'.join(parts[:i])} is a value, not a table)")
         fields = node.model_fields
+        if part not in fields and node.model_config.get("extra") == "allow" and i == len(parts) - 1:
+            return  # an open table ([sampler]: the chosen sampler's options), checked when each cell is validated
         if part not in fields:
             raise ConfigError(f"sweep.{path}: unknown config key")
         node = _table_of(fields[part].annotation)

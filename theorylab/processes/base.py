@@ -176,7 +176,7 @@ class Process(abc.ABC):
             if level > hi * (1.0 + 1e-12):
                 raise ConfigError(f"sampler.sigma: noise level {level!r} above sigma_T/alpha_T = {hi!r}")
             return float(self.T)
-        return float(brentq(lambda u: self.noise_to_signal(u) - level, 0.0, self.T, xtol=1e-15, rtol=4e-16,
+        return float(brentq(lambda u: self.noise_to_signal(u) - level, 0.0, self.T, xtol=1e-15, rtol=1e-15,
                             maxiter=500))
 
     def corrector_alpha(self, t: float, dt: float) -> float:

@@ -1,26 +1,25 @@
-"""Time grids and samplers (layer ``samplers``; see ``docs/architecture.md``).
+"""Time grids and samplers (layer ``samplers``; see ``docs/architecture.md`` and ``docs/extending.md``).
 
-``SAMPLERS`` maps a registry name to a sampler class; a new sampler is one file plus one line here.
-
-=================  ==========================================================  ======  ========
-name               scheme                                                      weak    strong
-=================  ==========================================================  ======  ========
-reverse-em         EM on reversed OU, score fed :math:`F_{N-n}` (seed 000)      1       1
-ancestral          backward EM chain, score fed :math:`F_{N-1-n}` (seed 000)    1       1
-reverse-sde        EM on the reverse SDE of OU/VP/VE (Song et al. 2021)         1       1
-pf-ode             probability-flow ODE, Heun                                  2       2
-pf-ode-adaptive    probability-flow ODE, scipy solve_ivp (RK45)                 5       5
-pc                 EM predictor + Langevin corrector (Song et al. 2021)         None    None
-=================  ==========================================================  ======  ========
+``SAMPLERS`` maps a registry name to a sampler class; a new sampler is one file plus one line here. Each sampler
+declares its scheme once (:mod:`theorylab.samplers.kernel`); the torch sampler, the exact law and the grid law read
+that declaration. :func:`sampler_table` renders the registry (names, schemes, orders, processes) for the docs and
+``--help``.
 """
 
 from theorylab.errors import ConfigError
 from theorylab.samplers.ancestral import AncestralSampler
+from theorylab.samplers.ddim import DDIMSampler
+from theorylab.samplers.ddpm import DDPMSampler
+from theorylab.samplers.dpm_solver import DPMSolver2Sampler
+from theorylab.samplers.edm import EDMSampler
+from theorylab.samplers.exponential import ExponentialIntegratorSampler
+from theorylab.samplers.langevin import AnnealedLangevinSampler
 from theorylab.samplers.base import Sampler
 from theorylab.samplers.grid import TimeGrid
 from theorylab.samplers.pc import PredictorCorrectorSampler
 from theorylab.samplers.pf_ode import (AdaptivePFODESampler, EulerPFODESampler, HeunPFODESampler,
                                        RK4PFODESampler)
+from theorylab.samplers.reverse_diffusion import ReverseDiffusionSampler
 from theorylab.samplers.reverse_em import ReverseEMSampler
 from theorylab.samplers.reverse_sde import ReverseSDESampler
 
@@ -33,7 +32,30 @@ SAMPLERS: dict[str, type[Sampler]] = {
     "pf-ode-rk4": RK4PFODESampler,
     "pf-ode-adaptive": AdaptivePFODESampler,
     "pc": PredictorCorrectorSampler,
+    "exponential-integrator": ExponentialIntegratorSampler,
+    "ddpm": DDPMSampler,
+    "ddim": DDIMSampler,
+    "reverse-diffusion": ReverseDiffusionSampler,
+    "annealed-langevin": AnnealedLangevinSampler,
+    "edm": EDMSampler,
+    "dpm-solver-2": DPMSolver2Sampler,
 }
+
+
+def sampler_summary(name: str) -> str:
+    """The first paragraph of the sampler class's docstring (its scheme)."""
+    doc = (SAMPLERS[name].__doc__ or "").strip().split("\n\n")[0]
+    return " ".join(doc.split())
+
+
+def sampler_table() -> str:
+    """A Markdown table of the registry: name, default orders, processes, scheme (generated, never typed)."""
+    rows = ["| sampler | weak order | strong order | processes | scheme |", "|---|---|---|---|---|"]
+    for name, cls in SAMPLERS.items():
+        inst = cls()
+        allowed = "any" if cls.processes is None else ", ".join(cls.processes)
+        rows.append(f"| `{name}` | {inst.weak_order} | {inst.strong_order} | {allowed} | {sampler_summary(name)} |")
+    return "\n".join(rows)
 
 
 def get_sampler(name: str, **options) -> Sampler:
@@ -59,4 +81,6 @@ __all__ = [
     "Sampler",
     "TimeGrid",
     "get_sampler",
+    "sampler_summary",
+    "sampler_table",
 ]

@@ -168,6 +168,55 @@ class TimeGrid:
             raise ConfigError(f"grid.N: N={N} too large for T={T}: cosine steps underflow")
         return cls(gammas, kind="cosine", cumulative_times=F)
 
+    @classmethod
+    def from_times(cls, times, kind: str = "custom") -> TimeGrid:
+        """Grid from explicit forward times :math:`F_0 < F_1 < \\dots < F_N = T` (``F_0`` may be > 0: early
+        stopping)."""
+        F = np.asarray(times, dtype=np.float64)
+        if F.ndim != 1 or F.size < 2 or not np.all(np.isfinite(F)) or F[0] < 0 or np.any(np.diff(F) <= 0):
+            raise ConfigError("grid.times: must be an increasing sequence of at least two times >= 0")
+        return cls(np.diff(F), kind=kind, cumulative_times=F)
+
+    @classmethod
+    def karras(cls, process, N: int, rho: float = 7.0, sigma_min: float = 0.002,
+               sigma_max: float | None = None) -> TimeGrid:
+        """The noise-level schedule of Karras et al. (2022, eq. 5) on the process's own clock.
+
+        With :math:`\\tilde\\sigma_t = \\sigma_t/\\alpha_t` (:meth:`Process.noise_to_signal`), the levels
+        :math:`\\tilde\\sigma_i = (\\sigma_{\\max}^{1/\\rho} + \\tfrac{i}{N-1}(\\sigma_{\\min}^{1/\\rho} -
+        \\sigma_{\\max}^{1/\\rho}))^\\rho`, :math:`i = 0..N-1`, followed by :math:`\\tilde\\sigma_N = 0`, are mapped to
+        forward times :math:`t_i` with :math:`\\tilde\\sigma_{t_i} = \\tilde\\sigma_i` (brentq), so the grid has
+        :math:`N` steps, the last one down to :math:`t = 0`. Default :math:`\\sigma_{\\max} = \\tilde\\sigma_T`
+        (the process's horizon), :math:`\\sigma_{\\min} = 0.002` (Karras et al.'s value).
+        """
+        N = _positive_int("grid.N", N)
+        if N < 2:
+            raise ConfigError(f"grid.N: the Karras schedule needs N >= 2, got {N}")
+        rho = _positive_float("grid.rho", rho)
+        top = process.noise_to_signal(process.T)
+        sigma_max = top if sigma_max is None else _positive_float("grid.sigma_max", sigma_max)
+        sigma_min = _positive_float("grid.sigma_min", sigma_min)
+        if not sigma_min < sigma_max <= top * (1 + 1e-12):
+            raise ConfigError(f"grid.sigma_min: need sigma_min < sigma_max <= sigma_T/alpha_T = {top:.6g}, got "
+                              f"sigma_min={sigma_min!r}, sigma_max={sigma_max!r}")
+        i = np.arange(N, dtype=np.float64)
+        levels = (sigma_max ** (1 / rho) + i / (N - 1) * (sigma_min ** (1 / rho) - sigma_max ** (1 / rho))) ** rho
+        times = [process.time_of_noise_to_signal(v) for v in levels[::-1]]
+        times[-1] = process.T if sigma_max == top else times[-1]
+        return cls.from_times(np.concatenate([[0.0], times]), kind="karras")
+
+    def early_stopped(self, eps: float) -> TimeGrid:
+        """The same schedule mapped affinely onto :math:`[\\epsilon, T]`: :math:`F'_k = \\epsilon +
+        F_k(T - \\epsilon)/T` (sampling stops at forward time :math:`\\epsilon`, Song et al. 2021's
+        :math:`\\epsilon = 10^{-3}`/:math:`10^{-5}`; seed 000's manifold remark)."""
+        eps = _positive_float("sampler.early_stop", eps)
+        if not eps < self.T:
+            raise ConfigError(f"sampler.early_stop: must be < T = {self.T!r}, got {eps!r}")
+        F = eps + (self.cumulative_times - self.cumulative_times[0]) * ((self.T - eps) / (self.T -
+                                                                                        self.cumulative_times[0]))
+        F[-1] = self.T
+        return TimeGrid.from_times(F, kind=self.kind)
+
     # ------------------------------------------------------------------ backward views
     @property
     def backward_gammas(self) -> np.ndarray:
