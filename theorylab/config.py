@@ -201,6 +201,19 @@ class SamplerConfig(BaseModel):
         return sch.gamma_min + 2.0 * (self.T - sch.N * sch.gamma_min) / (sch.N + 1)
 
 
+def sampler_option_names(kind: str | None = None) -> set[str]:
+    """The keyword options of sampler ``kind``'s constructor (of every registered sampler when ``kind`` is None)."""
+    import inspect
+
+    from theorylab.samplers import SAMPLERS
+
+    names: set[str] = set()
+    for cls in ([SAMPLERS[kind]] if kind is not None else SAMPLERS.values()):
+        names |= {name for name, p in inspect.signature(cls.__init__).parameters.items()
+                  if name != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    return names
+
+
 def sampler_options(cfg: SamplerConfig) -> dict[str, Any]:
     """The ``[sampler]`` keys that are options of the chosen sampler: its constructor's keyword parameters (read from
     the registry's class, so the accepted keys are never listed twice). Unknown keys: ValueError naming the key and
@@ -209,8 +222,7 @@ def sampler_options(cfg: SamplerConfig) -> dict[str, Any]:
 
     from theorylab.samplers import SAMPLERS
 
-    params = {name for name, p in inspect.signature(SAMPLERS[cfg.kind].__init__).parameters.items()
-              if name != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    params = sampler_option_names(cfg.kind)
     signature = inspect.signature(SAMPLERS[cfg.kind].__init__).parameters
     extra = dict(cfg.model_extra or {})
     for key, value in extra.items():

@@ -49,7 +49,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from theorylab.config import MeasureConfig, deep_copy, validate
+from theorylab.config import SamplerConfig, sampler_option_names, MeasureConfig, deep_copy, validate
 from theorylab.errors import ConfigError
 from theorylab.experiments.cells import cell_key, cell_seed, config_json
 
@@ -224,8 +224,8 @@ def _check_path(path: str, model: type[BaseModel] = MeasureConfig) -> None:
         if node is None:
             raise ConfigError(f"sweep.{path}: unknown config key ({'.'.join(parts[:i])} is a value, not a table)")
         fields = node.model_fields
-        if part not in fields and node.model_config.get("extra") == "allow" and i == len(parts) - 1:
-            return  # an open table ([sampler]: the chosen sampler's options), checked when each cell is validated
+        if part not in fields and node is SamplerConfig and i == len(parts) - 1 and part in sampler_option_names():
+            return  # an option of some sampler: checked against the chosen sampler when each cell is validated
         if part not in fields:
             raise ConfigError(f"sweep.{path}: unknown config key")
         node = _table_of(fields[part].annotation)
