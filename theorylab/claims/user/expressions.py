@@ -52,8 +52,8 @@ FUNCTIONS: Mapping[str, Callable[..., sp.Basic]] = {
     "sinh": sp.sinh, "cosh": sp.cosh, "tanh": sp.tanh, "Min": sp.Min, "Max": sp.Max,
     "floor": sp.floor, "ceiling": sp.ceiling, "factorial": sp.factorial, "binomial": sp.binomial,
     "Gamma": sp.gamma, "loggamma": sp.loggamma, "erf": sp.erf, "erfc": sp.erfc, "Rational": sp.Rational,
-    # sums, products, integrals (bound variable = first element of each limit tuple)
-    "Sum": sp.Sum, "Product": sp.Product, "Integral": sp.Integral,
+    # calculus; sums, products, integrals (bound variable = first element of each limit tuple)
+    "diff": sp.diff, "Sum": sp.Sum, "Product": sp.Product, "Integral": sp.Integral,
     # matrices
     "Matrix": sp.Matrix, "eye": sp.eye, "zeros": sp.zeros, "ones": sp.ones, "diag": sp.diag,
     "det": sp.det, "trace": sp.trace, "transpose": sp.transpose, "inv": _inv,
