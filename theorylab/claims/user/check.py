@@ -2,7 +2,10 @@ r"""A user's claim and its check: proof first, then a counterexample search, the
 
 Order of evidence (the verdicts are the ledger's, :mod:`theorylab.claims.verdicts`):
 
-1. **proved** — sympy reduces the claim to a tautology on the whole declared domain (:mod:`.prove`);
+1. **proved** — sympy reduces the claim to a tautology on the whole declared domain (:mod:`.prove`). (A probe of
+   :data:`PROBE_DRAWS` Hypothesis draws runs first, as in :func:`theorylab.symbolic.result.check_identity`, only to
+   spare sympy a costly simplification of a residual that is not 0: a counterexample it finds has passed the exact
+   stage, so no proof exists, and it is the same shrunk witness the full search would report.)
 2. **refuted** — otherwise Hypothesis searches the domain (:mod:`.search`); a point that fails all three
    evaluation stages of :mod:`.numeric` (50 digits, 100 digits, exact) is shrunk to a minimal witness;
 3. **verified** — no counterexample: the verdict states the number of Hypothesis draws, the working precision and
@@ -33,6 +36,9 @@ __all__ = ["DEFAULT_EXAMPLES", "UserClaim", "check_user_claim"]
 
 #: Hypothesis draws of a counterexample search unless a claim sets ``examples``.
 DEFAULT_EXAMPLES: int = 200
+
+#: Draws of the probe that precedes the proof attempt of a symbolic claim (module docstring).
+PROBE_DRAWS: int = 10
 
 Side = sp.Basic | Callable[..., Any]
 
@@ -111,13 +117,9 @@ def check_user_claim(claim: UserClaim) -> Outcome:
     """Proof, else counterexample search, else a numerical verdict (module docstring)."""
     where = f"on {claim.domain.text()}"
     proof_note = "callable sides: no symbolic proof attempted"
+    sides: SymbolicSides | CallableSides
     if claim.symbolic:
-        proof = try_prove(claim.lhs, claim.rhs, claim.relation, claim.domain)
-        if proof.proved:
-            return from_evidence([Evidence(EvidenceKind.SYMBOLIC, f"proved {where}: {proof.method}", True,
-                                           {"method": proof.method, "domain": claim.domain.text()})])
-        proof_note = proof.method
-        sides: SymbolicSides | CallableSides = SymbolicSides(claim.lhs, claim.rhs, claim.domain.symbols)
+        sides = SymbolicSides(claim.lhs, claim.rhs, claim.domain.symbols)
         rtol = USER_CLAIM_RTOL
         precision = f"{USER_CLAIM_DIGITS} digits (mpmath; failures confirmed at 100 digits and exactly)"
     else:
@@ -129,7 +131,23 @@ def check_user_claim(claim: UserClaim) -> Outcome:
     def is_counterexample(point: dict[str, Any]) -> bool:
         return sides.check(point, claim.relation, rtol).violated
 
-    result = search_counterexample(claim.domain.strategy(), is_counterexample, claim.examples)
+    search = lambda n: search_counterexample(claim.domain.strategy(), is_counterexample, n)  # noqa: E731
+    result = None
+    if claim.symbolic:
+        # The probe only spares sympy a hopeless simplification: a confirmed (exact) counterexample means no proof
+        # exists. The probe's draws are the first draws of the full search (derandomized), so the witness is the
+        # same either way.
+        probe = search(min(PROBE_DRAWS, claim.examples))
+        if probe.witness is not None:
+            result, proof_note = probe, "not attempted: the probe found a counterexample"
+        else:
+            proof = try_prove(claim.lhs, claim.rhs, claim.relation, claim.domain)
+            if proof.proved:
+                return from_evidence([Evidence(EvidenceKind.SYMBOLIC, f"proved {where}: {proof.method}", True,
+                                               {"method": proof.method, "domain": claim.domain.text()})])
+            proof_note = proof.method
+    if result is None:
+        result = search(claim.examples)
     details: dict[str, Any] = {"draws": result.draws, "rtol": rtol, "precision": precision,
                                "domain": claim.domain.text(), "proof_attempt": proof_note}
     if result.witness is None:

@@ -17,7 +17,8 @@ spec                                  meaning
 ``"diagonal NxN <scalar spec>"``      a diagonal matrix (off-diagonal entries are 0)
 ====================================  =====================================================================
 
-A matrix named ``A`` is an explicit :class:`sympy.Matrix` of entry symbols ``A_i_j`` (1-based), so sympy proves an
+A matrix named ``A`` is an explicit :class:`sympy.Matrix` of entry symbols ``A_i_j`` (1-based; they may be used
+in expressions too; a symmetric matrix's entries below the diagonal are the mirrored ``A_j_i``), so sympy proves an
 identity entry by entry *for that shape*: a verdict on a 2x2 declaration says nothing about 3x3. Write matrix
 expressions with functions (``transpose(A)``, ``inv(A)``, ``det(A)``, ``trace(A)``), since attribute access is
 refused by the parser.
@@ -160,8 +161,14 @@ class Domain:
 
     @property
     def names(self) -> dict[str, sp.Basic]:
-        """Name -> sympy value (symbol or matrix), the ``local_dict`` of the parser."""
-        return {v.name: v.value for v in self.variables}
+        """Name -> sympy value, the ``local_dict`` of the parser: each declared name (symbol or matrix) and the
+        entry symbols ``A_i_j`` of each matrix (so ``det(S) = S_1_1*S_2_2 - S_1_2**2`` can be written)."""
+        out: dict[str, sp.Basic] = {}
+        for v in self.variables:
+            if v.shape is not None:
+                out.update(v.symbols)
+            out[v.name] = v.value
+        return out
 
     @property
     def symbols(self) -> dict[str, sp.Symbol]:

@@ -36,13 +36,14 @@ from __future__ import annotations
 
 import builtins
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import mpmath
 import numpy as np
 import sympy as sp
+from sympy.printing.pycode import MpmathPrinter
 
 from theorylab.tolerances import USER_CLAIM_CONFIRM_DIGITS, USER_CLAIM_DIGITS, USER_CLAIM_RTOL
 
@@ -138,9 +139,25 @@ def _entries(value: Any) -> list[Any]:
     return [value]
 
 
-def _int_range(a: Any, b: Any) -> range:
-    """``range`` for lambdified sums whose integer limits arrive as mpf."""
-    return builtins.range(int(a), int(b))
+def _mprange(a: Any, b: Any) -> Iterator[Any]:
+    """The integers a..b (inclusive) as mpf, so that a summand such as ``j**(-2)`` stays in mpmath (Python's
+    ``int ** -2`` would be a float64)."""
+    for i in builtins.range(int(a), int(b) + 1):
+        yield mpmath.mpf(i)
+
+
+class _Printer(MpmathPrinter):
+    """sympy's mpmath printer with finite sums and products over mpf indices (:func:`_mprange`)."""
+
+    def _loops(self, expr: sp.Basic) -> str:
+        return " ".join(f"for {self._print(i)} in _mprange({self._print(a)}, {self._print(b)})"
+                        for i, a, b in expr.limits[::-1])
+
+    def _print_Sum(self, expr: sp.Sum) -> str:
+        return f"(builtins.sum({self._print(expr.function)} {self._loops(expr)}))"
+
+    def _print_Product(self, expr: sp.Product) -> str:
+        return f"(_mpprod({self._print(expr.function)} {self._loops(expr)}))"
 
 
 class SymbolicSides:
@@ -166,7 +183,7 @@ class SymbolicSides:
         self._args = [name for name, s in self.symbols.items() if s in rename]
         try:
             return sp.lambdify(args, (self.lhs.xreplace(rename), self.rhs.xreplace(rename)),
-                               modules=[{"range": _int_range}, "mpmath"])
+                               modules=[{"_mprange": _mprange, "_mpprod": mpmath.fprod, "mpmath": mpmath}, "mpmath"], printer=_Printer)
         except Exception:  # a construct mpmath's printer does not know: use the exact stage only
             return None
 

@@ -101,20 +101,19 @@ def _reachable(condition: sp.Basic, domain: Domain) -> bool:
 
 def _zero_on_domain(entry: sp.Basic, domain: Domain) -> str | None:
     """The name of the simplification that reaches 0 (with branch analysis for Piecewise), or None."""
-    _, how = simplify_to_zero(entry)
-    if how is not None:
-        return how
-    folded = sp.piecewise_fold(sp.simplify(entry))
+    folded = sp.piecewise_fold(entry)
     if not isinstance(folded, sp.Piecewise):
-        return None
-    dropped = 0
+        return simplify_to_zero(entry)[1]
+    dropped, hows = 0, set()
     for branch, condition in folded.args:
         if not _reachable(condition, domain):
             dropped += 1
             continue
-        if simplify_to_zero(branch)[1] is None:
+        how = simplify_to_zero(branch)[1]
+        if how is None:
             return None
-    return f"simplify + Piecewise branch analysis ({dropped} branch(es) impossible on the domain)"
+        hows.add(how)
+    return f"{' / '.join(sorted(hows))} + Piecewise branch analysis ({dropped} branch(es) impossible on the domain)"
 
 
 def _prove_equality(residual: sp.Basic, domain: Domain) -> ProofAttempt:
