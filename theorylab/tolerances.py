@@ -159,3 +159,10 @@ USER_CLAIM_RTOL: float = 1e-30
 #: <= ~10^4 EPS ~ 2e-12 relative round-off; 1e-9 leaves a 500x margin while any wrong coefficient shows at
 #: >= 1e-6. It is the same budget as CLOSED_FORM_RTOL, for the same reason.
 USER_CALLABLE_RTOL: float = 1e-9
+
+#: Relative residual allowed when a probed sampler is checked to be affine (theorylab.audit.probe): at a random input
+#: u, max|run(u) - (A u + b)| <= PROBE_AFFINE_RTOL * (1 + max|run(u)|). A float64 loop of <= 10^4 linear steps with
+#: coefficients O(1) accumulates ~10^4 EPS ~ 2e-12 relative; A's columns are differences run(e_i) - run(0) with the
+#: same error, so 1e-9 leaves a 500x margin, while any non-linearity (a tanh, a clipped x0-prediction, a score that
+#: is not affine) shows at O(1) relative on a standard normal input.
+PROBE_AFFINE_RTOL: float = 1e-9
