@@ -40,14 +40,18 @@ def _build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
-    verify = sub.add_parser("verify", help="run the claims ledger of the seed documents")
+    verify = sub.add_parser("verify", help="run the claims ledger of the seed documents, or a file of your claims")
     verify.add_argument("--json", action="store_true", help="print the ledger as a JSON list on stdout")
     verify.add_argument("--claim", metavar="ID", help="run and show one claim in full")
+    verify.add_argument("--claims", metavar="FILE", default=None,
+                        help="check the claims of FILE (.toml, or .py for claims that need code; "
+                        "docs/user-claims.md) instead of the seeds' ledger")
     verify.add_argument(
         "--report",
         metavar="PATH",
-        default="reports/claims.md",
-        help="where to write the Markdown report (default: reports/claims.md); '-' to skip",
+        default=None,
+        help="where to write the Markdown report (default: reports/claims.md, or reports/user-claims/<FILE "
+        "stem>.md with --claims); '-' to skip",
     )
     verify.add_argument("--quiet", action="store_true", help="no progress bar")
     verify.set_defaults(handler=_cmd_verify)
@@ -131,7 +135,17 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     from theorylab.claims.ledger import render_claim, render_markdown, render_table, run_ledger, to_json_objects
     from theorylab.claims.registry import all_claims
 
-    claims = all_claims()
+    markdown: dict[str, str] = {}
+    if args.claims is not None:
+        from theorylab.claims.user import load_claims
+
+        claims = load_claims(args.claims)
+        report = args.report or f"reports/user-claims/{Path(args.claims).stem}.md"
+        markdown = {"title": f"Claims of {Path(args.claims).name}",
+                    "intro": "Each claim of the file, with the verdict computed on this run (docs/user-claims.md)."}
+    else:
+        claims = all_claims()
+        report = args.report or "reports/claims.md"
     if args.claim is not None:
         chosen = [c for c in claims if c.id == args.claim]
         if not chosen:
@@ -150,10 +164,10 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         print(render_claim(results[0]))
     else:
         print(render_table(results))
-    if args.report != "-" and args.claim is None:
-        path = Path(args.report)
+    if report != "-" and args.claim is None:
+        path = Path(report)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(render_markdown(results), encoding="utf-8")
+        path.write_text(render_markdown(results, **markdown), encoding="utf-8")
         print(f"wrote {path}", file=sys.stderr)
     crashed = [r for r in results if r.outcome is None]
     for r in crashed:

@@ -134,3 +134,35 @@ REPRODUCTION_TV: float = 0.05
 #: that label on average (lower Wilson bound of the mean > 0.5), and every label above chance (lower bound > 1/10).
 REPRODUCTION_MAJORITY: float = 0.5
 REPRODUCTION_CHANCE: float = 0.1
+
+#: Working precision (significant decimal digits, mpmath) of the counterexample search of a user's claim
+#: (theorylab.claims.user.numeric). The sides of formulas from papers are sums of at most a few hundred terms of size
+#: <= 1e10 relative to the result, which loses <= ~13 digits to cancellation, leaving >= 37 correct digits, more
+#: than the 30 that USER_CLAIM_RTOL needs.
+USER_CLAIM_DIGITS: int = 50
+
+#: Precision of the second evaluation of a point that fails at USER_CLAIM_DIGITS: a discrepancy produced by lost
+#: digits shrinks by ~10^-50 at this precision (and the point passes), a real one does not. A point that fails here
+#: too is decided exactly (rationals + sympy's adaptive evalf), so neither precision alone can refute a claim.
+USER_CLAIM_CONFIRM_DIGITS: int = 100
+
+#: Relative tolerance of a user's claim with symbolic sides: |lhs - rhs| <= USER_CLAIM_RTOL * max(|lhs|, |rhs|)
+#: counts as equality. Values are correct to ~USER_CLAIM_DIGITS (50) digits, so a true identity leaves a relative
+#: residual ~1e-45 or less; 1e-30 separates round-off from a discrepancy by 15 orders of magnitude either side, while
+#: a wrong formula (a wrong coefficient, exponent or sign) differs at O(1) relative, and even a discrepancy at the
+#: 1e-29 level (a term of relative size 1e-29) is caught. It is also the margin below which a strict inequality is
+#: read as an equality (and fails).
+USER_CLAIM_RTOL: float = 1e-30
+
+#: Default relative tolerance of a claim whose side is a Python callable computing in float64 (a `.py` claim; a
+#: claim may set its own `rtol`). Such code (a recursion, a sum or a matrix product over <= 10^4 terms) accumulates
+#: <= ~10^4 EPS ~ 2e-12 relative round-off; 1e-9 leaves a 500x margin while any wrong coefficient shows at
+#: >= 1e-6. It is the same budget as CLOSED_FORM_RTOL, for the same reason.
+USER_CALLABLE_RTOL: float = 1e-9
+
+#: Relative residual allowed when a probed sampler is checked to be affine (theorylab.audit.probe): at a random input
+#: u, max|run(u) - (A u + b)| <= PROBE_AFFINE_RTOL * (1 + max|run(u)|). A float64 loop of <= 10^4 linear steps with
+#: coefficients O(1) accumulates ~10^4 EPS ~ 2e-12 relative; A's columns are differences run(e_i) - run(0) with the
+#: same error, so 1e-9 leaves a 500x margin, while any non-linearity (a tanh, a clipped x0-prediction, a score that
+#: is not affine) shows at O(1) relative on a standard normal input.
+PROBE_AFFINE_RTOL: float = 1e-9

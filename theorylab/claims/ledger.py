@@ -163,14 +163,21 @@ def render_claim(result: ClaimResult) -> str:
     return "\n".join(lines)
 
 
-def render_markdown(results: Iterable[ClaimResult]) -> str:
-    """The readable report ``reports/claims.md``: a summary table, then each claim with its evidence."""
+#: Heading and first line of the ledger's Markdown report.
+LEDGER_TITLE = "Claims ledger"
+LEDGER_INTRO = "Every mathematical claim of the seed documents, with the verdict computed by its check on this run."
+
+
+def render_markdown(results: Iterable[ClaimResult], *, title: str = LEDGER_TITLE, intro: str = LEDGER_INTRO) -> str:
+    """The readable report ``reports/claims.md``: a summary table, then each claim with its evidence.
+
+    ``title`` and ``intro`` name the collection (a user's claims file instead of the seeds' ledger)."""
     results = list(results)
     counts = Counter(r.verdict for r in results)
     out = [
-        "# Claims ledger",
+        f"# {title}",
         "",
-        "Every mathematical claim of the seed documents, with the verdict computed by its check on this run.",
+        intro,
         "Verdicts: **proved** (symbolic, whole stated domain), **verified** (numerical, tolerance and size given),",
         "**refuted** (counterexample), **corrected** (false as written; correction proved/verified),",
         "**conditional** (true under a named convention or sub-domain), **pending** (needs numerics of a later issue).",
