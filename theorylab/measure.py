@@ -162,7 +162,7 @@ def build_setup(cfg: MeasureConfig) -> Setup:
 def measure(cfg: MeasureConfig, *, device: Any = None) -> MeasureResult:
     """Law of the sampler's output for ``cfg`` and its divergences to the target (one per ``metrics.names``)."""
     from theorylab.laws import law_of_output
-    from theorylab.laws.compare import compare
+    from theorylab.divergences import compare
 
     start = time.perf_counter()
     setup = build_setup(cfg)

@@ -16,7 +16,7 @@ import torch
 from scipy import integrate, stats
 
 from tests.laws.cases import G1, G2, GRIDS, SEED_GMM, exact_score, processes
-from theorylab.divergences import tv_gaussian_1d, tv_grid
+from theorylab.divergences import compare, tv_gaussian_1d, tv_grid
 from theorylab.laws import GridLaw, NoGridRouteError, gaussian_output_law, grid_output_law
 from theorylab.samplers import TimeGrid, get_sampler
 from theorylab.scores import BiasedScore, ExactScore
@@ -219,7 +219,7 @@ def test_grid_law_samples_follow_the_law(em_law):
 
 def test_grid_tv_against_the_target_contains_the_closed_form_value(em_law):
     out, exact = em_law
-    est = out.divergence("tv", G1)
+    est = compare(out, "tv", G1)
     truth = tv_gaussian_1d(exact, G1).value
     assert est.uncertainty.lower <= truth <= est.uncertainty.upper
     assert est.uncertainty.half_width <= 1e-3 * truth + GRID_LAW_TV_ATOL

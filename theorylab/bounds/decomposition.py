@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from theorylab.divergences import Estimate
+from theorylab.divergences import Estimate, compare
 from theorylab.errors import ConfigError
 
 __all__ = ["Decomposition", "approximation_term", "decomposition", "mixing_term", "reverse_reference"]
@@ -125,12 +125,8 @@ def reverse_reference(target: Any, T: float):
 
 
 def _tv(output: Any, other: Any) -> Estimate:
-    """TV between an output law (an OutputLaw, or a Distribution) and ``other``."""
-    from theorylab.divergences import tv
-
-    if hasattr(output, "divergence") and hasattr(output, "error"):  # theorylab.laws.OutputLaw
-        return output.divergence("tv", other)
-    return tv(output, other)
+    """TV between an output law (an OutputLaw, or a Distribution) and ``other``, by the law's representation."""
+    return compare(output, "tv", other)
 
 
 def approximation_term(target: Any, output_law: Any, T: float, *, reference: Any = None) -> Estimate:

@@ -9,7 +9,8 @@ Modules: :mod:`~theorylab.divergences.estimate` (the result types), :mod:`~theor
 (closed forms, exact 1D TV, TV bounds, 2D TV quadrature), :mod:`~theorylab.divergences.quadrature` (1D mixtures),
 :mod:`~theorylab.divergences.grid` (densities on grids), :mod:`~theorylab.divergences.samples` (samples, bootstrap
 CIs), :mod:`~theorylab.divergences.montecarlo` (known densities, CLT CIs), :mod:`~theorylab.divergences.dispatch`
-(best deterministic route between two laws).
+(best deterministic route between two laws), :mod:`~theorylab.divergences.of_laws` (a sampler's output law against
+another law: one estimator per law representation, closed form / grid / samples).
 """
 
 from theorylab.divergences.dispatch import DIVERGENCES, divergence, hellinger, js, kl, tv, w2
@@ -25,12 +26,16 @@ from theorylab.divergences.gaussian import (
     w2_gaussian,
 )
 from theorylab.divergences.grid import hellinger_grid, js_grid, kl_grid, tv_grid, w2_grid_1d
+from theorylab.divergences.of_laws import ESTIMATORS, compare, tabulate
 from theorylab.divergences.montecarlo import hellinger_monte_carlo, js_monte_carlo, kl_monte_carlo, tv_monte_carlo
 from theorylab.divergences.quadrature import hellinger_quad_1d, js_quad_1d, kl_quad_1d, tv_quad_1d, w2_quantile_1d
 from theorylab.divergences.samples import hellinger_samples, js_samples, kl_samples, tv_samples, w2_samples
 
 __all__ = [
     "DIVERGENCES",
+    "ESTIMATORS",
+    "compare",
+    "tabulate",
     "Estimate",
     "UNCERTAINTY_KINDS",
     "Uncertainty",

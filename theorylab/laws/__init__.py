@@ -11,7 +11,6 @@
 
 from theorylab.laws.affine import AffineStep, affine_steps, compose_steps
 from theorylab.laws.base import (ErrorControl, NoClosedFormError, NoGridRouteError, NoRouteError, OutputLaw)
-from theorylab.laws.compare import compare, tabulate
 from theorylab.laws.dispatch import LAW_METHODS, default_score, law_of_output
 from theorylab.laws.gaussian import affine_output_map, flow_map, gaussian_output_law
 from theorylab.laws.grid_law import GridLaw
@@ -31,7 +30,6 @@ __all__ = [
     "affine_output_map",
     "affine_steps",
     "auto_domain",
-    "compare",
     "compose_steps",
     "default_score",
     "flow_map",
@@ -40,5 +38,4 @@ __all__ = [
     "law_of_output",
     "moment_standard_errors",
     "sample_output_law",
-    "tabulate",
 ]

@@ -127,17 +127,6 @@ class OutputLaw:
         """Covariance of the output law, shape ``(d, d)``."""
         return np.atleast_2d(np.asarray(self.law.covariance(), dtype=np.float64))
 
-    def divergence(self, name: str, other: Any, **options: Any):
-        """Divergence ``name`` (``tv``, ``kl``, ``js``, ``hellinger``, ``w2``) between this law and ``other``.
-
-        Delegates to :mod:`theorylab.divergences` through the law's own ``divergence`` method (grid and sample
-        laws) or :func:`theorylab.divergences.divergence` (Gaussian laws); returns an
-        :class:`~theorylab.divergences.Estimate` with the law's own error folded in where a bound exists.
-        """
-        from theorylab.laws.compare import compare
-
-        return compare(self, name, other, **options)
-
     def summary(self) -> str:
         """One line: sampler, method, error kind and TV bound."""
         bound = "n/a" if self.error.tv_bound is None else f"{self.error.tv_bound:.3g}"

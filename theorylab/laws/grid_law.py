@@ -2,9 +2,8 @@
 
 Produced by :func:`theorylab.laws.propagate.grid_output_law` (the output law of a sampler computed on a grid), and
 usable wherever a law with a density is: ``pdf``/``logpdf`` at any point, ``cdf`` (1D), ``mean``/``covariance``,
-the density on another grid (:meth:`GridLaw.on_grid`), and divergences against any law with a ``logpdf``
-(:meth:`GridLaw.divergence`, through the grid functions of :mod:`theorylab.divergences.grid`, never re-implemented
-here).
+the density on another grid (:meth:`GridLaw.on_grid`); divergences against any law with a ``logpdf`` are computed
+by :func:`theorylab.divergences.compare` (representation ``"grid"``: laws do not import divergences).
 
 Evaluation off the nodes. A grid law may carry an *evaluator*: a function that computes the log-density exactly (to
 the accuracy of the propagation) at arbitrary points, e.g. the last Euler–Maruyama step's kernel sum
@@ -36,7 +35,6 @@ __all__ = ["GridLaw", "LOG_FLOOR"]
 #: (exp(-700) ~ 1e-304, just above the smallest normal float64).
 LOG_FLOOR: float = -700.0
 
-_NAMES = ("tv", "kl", "js", "hellinger", "w2")
 
 
 def _as_points(x: Any, dim: int) -> tuple[np.ndarray, tuple[int, ...]]:
@@ -66,6 +64,9 @@ class GridLaw:
     cdf_evaluator : callable, optional
         1D only: ``F(x (m,)) -> (m,)``, the exact CDF (of the untruncated law).
     """
+
+    #: How :func:`theorylab.divergences.compare` dispatches on this law.
+    representation = "grid"
 
     def __init__(self, axes: Any, density: Any, *, error_estimate: float | None = None, truncated_mass: float = 0.0,
                  note: str = "", log_evaluator: Callable[[np.ndarray], np.ndarray] | None = None,
@@ -97,6 +98,16 @@ class GridLaw:
     def domain(self) -> list[tuple[float, float]]:
         """``[(lo, hi)]`` per axis (first and last node)."""
         return [(float(a[0]), float(a[-1])) for a in self.axes]
+
+    @property
+    def has_evaluator(self) -> bool:
+        """Whether off-node values come from an exact evaluator (else from a spline of the log-density)."""
+        return self._log_evaluator is not None
+
+    def tv_to(self, density: np.ndarray) -> float:
+        """:math:`\\tfrac12\\int|p - q|` against node values ``density`` on the same nodes (trapezoid rule): the
+        refinement estimate of the grid route; at most 1, as any TV, when the nodes under-resolve the densities."""
+        return min(0.5 * self._integrate(np.abs(self.density - np.asarray(density, dtype=np.float64))), 1.0)
 
     @property
     def tv_bound(self) -> float | None:
@@ -224,79 +235,6 @@ class GridLaw:
             s = np.where(np.abs(slope) > 1e-300, (disc - pa) / np.where(slope == 0, 1.0, slope),
                          r / np.where(pa > 0, pa, 1.0))
         return (x[k] + np.clip(s, 0.0, hk))[:, None]
-
-    # ---- divergences ------------------------------------------------------------------------------------------
-    def divergence(self, name: str, other: Any, axes: Any = None, refine: int | None = None):
-        """Divergence between this law and ``other`` (anything with ``logpdf`` on ``(..., d)`` points).
-
-        Parameters
-        ----------
-        name : {"tv", "kl", "js", "hellinger", "w2"}
-            KL is :math:`KL(\\text{self}\\|\\text{other})`; W2 is 1D only.
-        other : Distribution or GridLaw
-        axes : sequence of arrays, optional
-            Evaluate both laws on these axes instead of this law's nodes.
-        refine : int, optional
-            Without ``axes``: evaluate on the same domain with ``refine`` times finer spacing (the TV integrand
-            has kinks, whose quadrature error is :math:`O(\\Delta x^2)`). Default 4 for a 1D law with an exact
-            evaluator (off-node values cost one last step or one flow inversion), else 1 (in 2D a factor k costs
-            k^2 times more evaluations).
-
-        Returns
-        -------
-        Estimate
-            From :mod:`theorylab.divergences.grid` (``log=True``). The law's own discretisation error is folded
-            into the interval where the divergence is controlled by TV: TV widens by ``error_estimate`` (triangle
-            inequality), Hellinger by :math:`\\sqrt{\\text{err}}` (:math:`H^2 \\le TV`), JS in
-            :math:`\\sqrt{JS}` (a metric) by :math:`\\sqrt{\\ln 2\\,\\text{err}}` (:math:`JS \\le \\ln 2\\,TV`). KL and
-            W2 have no such bound: the note says so.
-        """
-        from theorylab.divergences import hellinger_grid, js_grid, kl_grid, tv_grid, w2_grid_1d
-        from theorylab.divergences.estimate import Estimate, Uncertainty
-
-        key = str(name).lower()
-        if key not in _NAMES:
-            raise ConfigError(f"metrics.divergence: unknown divergence {name!r}; choose one of {list(_NAMES)}")
-        if axes is None:
-            default = 4 if (self._log_evaluator is not None and self.dim == 1) else 1
-            factor = default if refine is None else int(refine)
-            if factor < 1:
-                raise ConfigError(f"metrics.grid_refine: must be an integer >= 1, got {refine!r}")
-            if factor > 1:
-                axes = [np.linspace(a[0], a[-1], factor * (a.size - 1) + 1) for a in self.axes]
-        law = self if axes is None else self.on_grid(*axes)
-        if getattr(other, "dim", None) != self.dim:
-            raise ValueError(f"{key}: dimensions differ ({self.dim} and {getattr(other, 'dim', None)})")
-        mesh = law.mesh()
-        with np.errstate(divide="ignore"):
-            log_p = np.log(law.density)
-        log_q = np.asarray(other.logpdf(mesh), dtype=np.float64)
-        coords = law.axes
-        if key == "w2":
-            if self.dim != 1:
-                raise ConfigError("metrics.divergence: w2 on a grid law is implemented in 1D only")
-            est = w2_grid_1d(log_p, log_q, coords[0], log=True)
-        else:
-            func = {"tv": tv_grid, "kl": kl_grid, "js": js_grid, "hellinger": hellinger_grid}[key]
-            est = func(log_p, log_q, *coords, log=True)
-        err = self.error_estimate
-        u = est.uncertainty
-        if err is None or key in ("kl", "w2"):
-            extra = "; the law's own discretisation error is not folded in" + (
-                f" (refinement TV {err:.3g}; {key.upper()} has no TV bound)" if err is not None else "")
-            return Estimate(est.name, est.value, est.method, Uncertainty(u.kind, u.lower, u.upper, u.level,
-                                                                           u.note + extra))
-        if key == "tv":
-            lo, hi = max(u.lower - err, 0.0), min(u.upper + err, 1.0)
-        elif key == "hellinger":
-            r = math.sqrt(err)
-            lo, hi = max(u.lower - r, 0.0), min(u.upper + r, 1.0)
-        else:  # js: sqrt(JS) is a metric and JS(p_h, p) <= ln2 TV(p_h, p)
-            r = math.sqrt(math.log(2.0) * err)
-            lo = max(math.sqrt(max(u.lower, 0.0)) - r, 0.0) ** 2
-            hi = min((math.sqrt(max(u.upper, 0.0)) + r) ** 2, math.log(2.0))
-        note = u.note + f"; widened by the law's refinement TV estimate {err:.3g}"
-        return Estimate(est.name, est.value, est.method + " (grid law)", Uncertainty("grid", lo, hi, None, note))
 
     def __repr__(self) -> str:
         shape = "x".join(str(s) for s in self.shape)

@@ -50,6 +50,9 @@ class SampleLaw:
         The seed they were drawn with.
     """
 
+    #: How :func:`theorylab.divergences.compare` dispatches on this law.
+    representation = "samples"
+
     def __init__(self, samples: Any, seed: int | None = None):
         arr = samples.detach().cpu().numpy() if hasattr(samples, "detach") else samples
         self.samples = np.asarray(arr, dtype=np.float64)
@@ -79,25 +82,6 @@ class SampleLaw:
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         """``n`` particles resampled with replacement (the empirical law)."""
         return self.samples[rng.integers(0, self.n, size=int(n))]
-
-    def divergence(self, name: str, other: Any, rng: np.random.Generator | int | None = None, **options: Any):
-        """Divergence between the particles' law and ``other`` (a law, or samples for ``w2``), with a bootstrap CI.
-
-        ``tv``, ``kl``, ``js``, ``hellinger``: :func:`theorylab.divergences.tv_samples` etc. (``d <= 2``; options
-        ``estimator``, ``bins``, ``n_boot``, ``level``, ``grid_size``); ``w2``:
-        :func:`theorylab.divergences.w2_samples`. ``rng`` (a generator or an integer seed; default ``self.seed``)
-        drives the bootstrap.
-        """
-        from theorylab.divergences import hellinger_samples, js_samples, kl_samples, tv_samples, w2_samples
-
-        funcs = {"tv": tv_samples, "kl": kl_samples, "js": js_samples, "hellinger": hellinger_samples,
-                 "w2": w2_samples}
-        key = str(name).lower()
-        if key not in funcs:
-            raise ConfigError(f"metrics.divergence: unknown divergence {name!r}; choose one of {list(funcs)}")
-        if not isinstance(rng, np.random.Generator):
-            rng = np.random.default_rng(self.seed if rng is None else rng)
-        return funcs[key](self.samples, other, rng, **options)
 
     def __repr__(self) -> str:
         return f"SampleLaw(n={self.n}, dim={self.dim}, seed={self.seed})"

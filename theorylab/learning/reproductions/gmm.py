@@ -18,7 +18,7 @@ uncertainty:
    :math:`\\pi`, quantile formula) with percentile-bootstrap intervals.
 3. **The exact law of the sampler's output** (:func:`theorylab.laws.law_of_output`, grid route: Gaussian-kernel
    quadrature of every EM step with refinement control) and its TV and W2 to :math:`\\pi` by grid quadrature
-   (:func:`theorylab.laws.compare.compare`); no sampling error, the discretisation error is bounded by the
+   (:func:`theorylab.divergences.compare`); no sampling error, the discretisation error is bounded by the
    refinement estimate.
 4. **What each sampler makes of it.** For every registered sampler defined for the process (``reverse-sde``,
    ``pf-ode``, ``pf-ode-adaptive``, ``pc`` for VP), the TV and W2 of its output law to :math:`\\pi` with the learned
@@ -109,7 +109,7 @@ def _output_law(target, score, name, grid, process, opts):
 
 def _divergences(out, target, opts) -> dict[str, dict]:
     """TV and W2 between an output law and the target, as estimate dicts (bootstrap options for samples only)."""
-    from theorylab.laws.compare import compare
+    from theorylab.divergences import compare
 
     extra = {}
     if out.method == "samples":
