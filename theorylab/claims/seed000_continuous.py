@@ -408,3 +408,42 @@ def polynomial_improvement():
             scope=f"pi = N({mean}, {var}), reverse-EM, gamma = 0.05, M = 0.1, T in [2, 16], exact laws"))
     return consistent(evidence, why="a statement about other papers' bounds: only an error growing exponentially in T "
                                     "could refute a polynomial bound, and the measured error does not")
+
+
+@claim(
+    "000.sde.martingale-problem",
+    source=SEED_000,
+    location="Punto Técnico sobre soluciones a SDE",
+    statement=r"\text{weak solution} \iff \forall f \in C^2(\mathbb{R}_+\times\mathbb{R}^d):\ M_t^f = f(t, X_t) - f(0, X_0)"
+    r" - \int_0^t (\partial_s f + \mathcal{A}(s, f))(X_s)\,ds \text{ is an } (\mathcal{F}_t)\text{-martingale}",
+    evidence=EvidenceKind.COUNTEREXAMPLE,
+    domain="any f in C^2(R_+ x R^d) (as stated), any SDE with a weak solution",
+)
+def martingale_problem():
+    """For f merely C^2, M^f is only a *local* martingale: for the OU process from X_0 = 0 and f(x) = exp(x^2),
+    f(X_t) is not integrable once Var X_t = 1 - e^{-2t} >= 1/2 (t >= ln 2 / 2), so M^f_t is not even integrable
+    (sympy: E exp(X^2) = oo for X ~ N(0, v), v >= 1/2). The martingale problem (Stroock & Varadhan) is posed with
+    f in C_c^2 (or C^2 with bounded derivatives); for such f, A f is bounded and M^f a true martingale. Worked case of
+    the corrected class: OU with polynomial f (Dynkin's identity, proved in 000.sde.dynkin)."""
+    import sympy as sp
+
+    x = sp.Symbol("x", real=True)
+    moments = {}
+    for v in (sp.Rational(1, 4), sp.Rational(1, 2), sp.Rational(3, 4)):
+        density = sp.exp(-x**2 / (2 * v)) / sp.sqrt(2 * sp.pi * v)
+        moments[str(v)] = sp.integrate(sp.exp(x**2) * density, (x, -sp.oo, sp.oo))
+    integrable_at_half = bool(moments["1/2"].is_finite)
+    witness = Evidence(
+        EvidenceKind.COUNTEREXAMPLE,
+        f"OU from X_0 = 0, f = exp(x^2) in C^2: E f(X_t) for Var X_t = 1/4, 1/2, 3/4: "
+        f"{', '.join(str(m) for m in moments.values())} (sympy): M^f is not integrable for t >= ln(2)/2",
+        integrable_at_half, {k: str(m) for k, m in moments.items()},
+        scope="OU from X_0 = 0, f(x) = exp(x^2), d = 1")
+    ou_cases = [evidence_from_identity(c, f"OU, f = x^{power}, route {route}",
+                                       scope=f"OU, f = x^{power} (polynomial growth), d = 1")
+                for power in (2, 4) for route, c in generator.check_dynkin_ou(power).items()]
+    return from_evidence(
+        [witness],
+        correction=(r"\forall f \in C_c^2(\mathbb{R}_+\times\mathbb{R}^d):\ M^f \text{ is a martingale (for } f\in C^2"
+                    r"\text{ only a local martingale)}", ou_cases),
+    )
