@@ -141,9 +141,9 @@ def render_table(results: Iterable[ClaimResult], *, width: int = 100) -> str:
     """Plain-text table: id, source, verdict, one-line evidence; then the count of each verdict."""
     results = list(results)
     id_w = max(len("id"), *(len(r.claim.id) for r in results))
-    rows = [f"{'id':<{id_w}}  {'src':<3}  {'verdict':<11}  evidence"]
+    rows = [f"{'id':<{id_w}}  {'src':<3}  {'verdict':<19}  evidence"]
     for r in results:
-        rows.append(f"{r.claim.id:<{id_w}}  {r.claim.source[:3]:<3}  {r.verdict:<11}  {_short(r.one_line, width)}")
+        rows.append(f"{r.claim.id:<{id_w}}  {r.claim.source[:3]:<3}  {r.verdict:<19}  {_short(r.one_line, width)}")
     counts = Counter(r.verdict for r in results)
     rows.append("")
     rows.append(f"{len(results)} claims: " + ", ".join(f"{n} {v}" for v, n in sorted(counts.items())))
