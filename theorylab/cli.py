@@ -54,6 +54,8 @@ def _build_parser() -> argparse.ArgumentParser:
         "stem>.md with --claims); '-' to skip",
     )
     verify.add_argument("--quiet", action="store_true", help="no progress bar")
+    verify.add_argument("--reports", metavar="DIR", default="reports",
+                        help="root of the committed artefacts the experiment claims read (default: reports)")
     verify.set_defaults(handler=_cmd_verify)
 
     measure = sub.add_parser("measure", help="law of a sampler's output and its divergences to the target")
@@ -155,7 +157,8 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     bar = tqdm(total=len(claims), desc="claims", unit="claim", file=sys.stderr, disable=args.quiet or None)
-    results = run_ledger(claims, on_done=lambda r: (bar.set_postfix_str(r.claim.id), bar.update()))
+    results = run_ledger(claims, on_done=lambda r: (bar.set_postfix_str(r.claim.id), bar.update()),
+                         reports=Path(args.reports))
     bar.close()
 
     if args.json:

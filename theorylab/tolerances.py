@@ -24,6 +24,13 @@ CLOSED_FORM_ATOL: float = 1e-12
 #: probability < 1e-3, and seeds are fixed besides.
 MC_SIGMA: float = 5.0
 
+#: Significance of the two-sided exact binomial test (``scipy.stats.binomtest``) that a confidence interval covers a
+#: known value at its nominal level. Seeds are fixed, so a test either always passes or always fails; 0.01 keeps the
+#: acceptance region narrow enough that, at the repeat counts used (chosen with
+#: :func:`tests._coverage.coverage_power`), an interval computed at 75% or 99.9% but labelled 90% is rejected with
+#: probability >= 0.8 (a 5-sigma window at 40 repeats accepted any coverage from 0.66 to 1).
+COVERAGE_ALPHA: float = 0.01
+
 #: Absolute tolerance of adaptive quadrature (scipy.integrate.quad) used as an independent route; quad's own
 #: error estimate is required to be below this value too.
 QUADRATURE_ATOL: float = 1e-9
@@ -130,6 +137,18 @@ REPRODUCTION_SCORE_L2: float = 0.1
 #: TV between the sampler's output law and the target below 0.05: no event's probability is off by more than 5
 #: percentage points (the exact score's discretisation floor at the shipped grid is ~1e-2).
 REPRODUCTION_TV: float = 0.05
+#: Smile (equivalence test): the upper end of the 95% interval of the SW2 excess over the data floor must be below
+#: this margin. Sized by benchmarks/power_smile.py at the quick profile's n = 2000: the excess of a perfect model
+#: (fresh data draws) has sampling sd s = 0.040, so delta >= s (1.96 + 0.84) = 0.111 lets a perfect model pass with
+#: probability >= 0.8; with 0.12 a model whose SW2 exceeds the floor by >= 0.075 fails with probability >= 0.8.
+#: (The statistic has little power at this n: blurring the samples by 0.2, four times the data noise, adds only
+#: 0.03 to the excess; the off-face criterion below carries the power.)
+SMILE_SW2_EXCESS_MARGIN: float = 0.12
+#: Smile: the upper end of the Wilson 95% interval of the generated mass off the face must be below 0.01 (the data
+#: law's own off-face mass is 2e-4). Exact binomial power at n = 2000 (benchmarks/power_smile.py): a perfect model
+#: passes with probability > 0.9999; a model with 2.5% of its mass off the face (e.g. samples blurred by 0.1, twice
+#: the data noise: off-face 5%) fails with probability > 0.9999; blur 0.05 (off-face 0.35%) passes w.p. 0.95.
+SMILE_OFF_FACE_MARGIN: float = 0.01
 #: Digits: an independent classifier must read more than half of the digits generated for each requested label as
 #: that label on average (lower Wilson bound of the mean > 0.5), and every label above chance (lower bound > 1/10).
 REPRODUCTION_MAJORITY: float = 0.5

@@ -70,11 +70,24 @@ def test_mean_and_covariance_against_sampling(d, data):
     # component frequencies: binomial standard errors
     freq = np.bincount(labels, minlength=len(w)) / n
     assert np.all(np.abs(freq - w) <= MC_SIGMA * np.sqrt(w * (1 - w) / n))
-    # total covariance: compare the empirical second moment of each coordinate (4th-moment bound on its error)
+    # total covariance, every entry (i, j), off-diagonal included: the empirical mean of the products of centred
+    # coordinates, with the standard error of that mean (4th-moment bound)
     centred = x - mean
-    emp_var = np.mean(centred**2, axis=0)
-    se_var = np.sqrt(np.var(centred**2, axis=0) / n)
-    assert np.all(np.abs(emp_var - np.diag(cov)) <= MC_SIGMA * se_var)
+    products = centred[:, :, None] * centred[:, None, :]
+    emp_cov = products.mean(axis=0)
+    se_cov = np.sqrt(products.var(axis=0) / n)
+    assert np.all(np.abs(emp_cov - cov) <= MC_SIGMA * se_cov)
+
+
+def test_covariance_includes_the_between_component_off_diagonal_term():
+    # means (-1, -1) and (1, 1) with identity covariances: within = I, between = [[1, 1], [1, 1]] (law of total
+    # covariance); a covariance that dropped the between term's off-diagonal would give 0 off the diagonal
+    gmm = GaussianMixture([0.5, 0.5], [[-1.0, -1.0], [1.0, 1.0]], [np.eye(2), np.eye(2)])
+    np.testing.assert_allclose(gmm.covariance(), [[2.0, 1.0], [1.0, 2.0]], rtol=LINALG_RTOL)
+    # unequal weights and a shift: w = (0.2, 0.8), means (0, 0), (2, -1): between = 0.16 * [[4, -2], [-2, 1]]
+    gmm = GaussianMixture([0.2, 0.8], [[0.0, 0.0], [2.0, -1.0]], [np.eye(2), 2.0 * np.eye(2)])
+    expected = 0.2 * np.eye(2) + 0.8 * 2.0 * np.eye(2) + 0.16 * np.array([[4.0, -2.0], [-2.0, 1.0]])
+    np.testing.assert_allclose(gmm.covariance(), expected, rtol=LINALG_RTOL)
 
 
 def test_one_component_mixture_equals_gaussian():

@@ -7,6 +7,7 @@ is a finding, not an error.
 
 from __future__ import annotations
 
+import inspect
 import time
 import traceback
 from collections import Counter
@@ -39,11 +40,20 @@ class ClaimResult:
         return f"check crashed: {self.error}" if self.outcome is None else self.outcome.one_line()
 
 
-def run_check(claim: Claim) -> ClaimResult:
-    """Run one claim's check, capturing a crash as an error result."""
+#: Default root of the reports the experiment claims read (``reports/learning/<name>/result.json`` under it).
+DEFAULT_REPORTS = Path("reports")
+
+
+def _takes_reports(check: Callable[..., Outcome]) -> bool:
+    return "reports" in inspect.signature(check).parameters
+
+
+def run_check(claim: Claim, *, reports: Path = DEFAULT_REPORTS) -> ClaimResult:
+    """Run one claim's check, capturing a crash as an error result. Checks that read committed artefacts (the
+    seed-002 reproductions) take the reports root ``reports``."""
     start = time.perf_counter()
     try:
-        outcome = claim.check()
+        outcome = claim.check(reports=Path(reports)) if _takes_reports(claim.check) else claim.check()
     except Exception as exc:  # a crashed check is reported, not raised: the other checks still run
         tb = traceback.extract_tb(exc.__traceback__)[-1]
         where = f"{Path(tb.filename).name}:{tb.lineno}"
@@ -52,12 +62,16 @@ def run_check(claim: Claim) -> ClaimResult:
 
 
 def run_ledger(
-    claims: Iterable[Claim] | None = None, *, on_done: Callable[[ClaimResult], None] | None = None
+    claims: Iterable[Claim] | None = None,
+    *,
+    on_done: Callable[[ClaimResult], None] | None = None,
+    reports: Path = DEFAULT_REPORTS,
 ) -> list[ClaimResult]:
-    """Run the checks of ``claims`` (default: all registered claims) in order."""
+    """Run the checks of ``claims`` (default: all registered claims) in order; ``reports`` is the root of the
+    committed artefacts the experiment claims read (their provenance stamps are checked against this code)."""
     results = []
     for claim in all_claims() if claims is None else claims:
-        result = run_check(claim)
+        result = run_check(claim, reports=reports)
         results.append(result)
         if on_done is not None:
             on_done(result)
@@ -65,7 +79,8 @@ def run_ledger(
 
 
 def _evidence_json(e: Evidence) -> dict[str, Any]:
-    return {"kind": e.kind.value, "summary": e.summary, "supports": e.supports, "details": _jsonable(e.details)}
+    return {"kind": e.kind.value, "scope": e.scope, "summary": e.summary, "supports": e.supports,
+            "details": _jsonable(e.details)}
 
 
 def _jsonable(value: Any) -> Any:
@@ -97,7 +112,7 @@ def to_json_objects(results: Iterable[ClaimResult]) -> list[dict[str, Any]]:
         evidence = (
             [_evidence_json(e) for e in o.evidence]
             if o is not None
-            else [{"kind": "error", "summary": r.error, "supports": False, "details": {}}]
+            else [{"kind": "error", "scope": None, "summary": r.error, "supports": False, "details": {}}]
         )
         out.append(
             {
@@ -105,6 +120,7 @@ def to_json_objects(results: Iterable[ClaimResult]) -> list[dict[str, Any]]:
                 "source": r.claim.source,
                 "location": r.claim.location,
                 "statement": r.claim.statement,
+                "domain": r.claim.domain,
                 "verdict": r.verdict,
                 "evidence": evidence,
                 "correction": correction,
@@ -125,9 +141,9 @@ def render_table(results: Iterable[ClaimResult], *, width: int = 100) -> str:
     """Plain-text table: id, source, verdict, one-line evidence; then the count of each verdict."""
     results = list(results)
     id_w = max(len("id"), *(len(r.claim.id) for r in results))
-    rows = [f"{'id':<{id_w}}  {'src':<3}  {'verdict':<11}  evidence"]
+    rows = [f"{'id':<{id_w}}  {'src':<3}  {'verdict':<19}  evidence"]
     for r in results:
-        rows.append(f"{r.claim.id:<{id_w}}  {r.claim.source[:3]:<3}  {r.verdict:<11}  {_short(r.one_line, width)}")
+        rows.append(f"{r.claim.id:<{id_w}}  {r.claim.source[:3]:<3}  {r.verdict:<19}  {_short(r.one_line, width)}")
     counts = Counter(r.verdict for r in results)
     rows.append("")
     rows.append(f"{len(results)} claims: " + ", ".join(f"{n} {v}" for v, n in sorted(counts.items())))
@@ -142,6 +158,7 @@ def render_claim(result: ClaimResult) -> str:
         f"source:    {c.source}",
         f"location:  {c.location}",
         f"statement: {c.statement}",
+        f"domain:    {c.domain}",
         f"verdict:   {result.verdict}",
     ]
     if o is None:
@@ -154,12 +171,14 @@ def render_claim(result: ClaimResult) -> str:
     lines.append("evidence:")
     for e in o.evidence:
         lines.append(f"  - [{e.kind.value}] {'supports' if e.supports else 'contradicts'}: {e.summary}")
+        lines.append(f"      scope: {e.scope}")
         for k, v in e.details.items():
             lines.append(f"      {k}: {_jsonable(v)}")
     if o.correction is not None:
         lines.append(f"correction ({'holds' if o.correction.holds else 'does not hold'}): {o.correction.statement}")
         for e in o.correction.evidence:
             lines.append(f"  - [{e.kind.value}] {'supports' if e.supports else 'contradicts'}: {e.summary}")
+            lines.append(f"      scope: {e.scope}")
     return "\n".join(lines)
 
 
@@ -178,9 +197,12 @@ def render_markdown(results: Iterable[ClaimResult], *, title: str = LEDGER_TITLE
         f"# {title}",
         "",
         intro,
-        "Verdicts: **proved** (symbolic, whole stated domain), **verified** (numerical, tolerance and size given),",
+        "Verdicts: **proved** (symbolic, and the proof's scope is the whole stated domain), **proved-special-case**",
+        "(symbolic on a named family or sub-domain only), **verified** (numerical, tolerance and size given),",
+        "**consistent** (an existence statement or another paper's result: the data that could refute it did not),",
         "**refuted** (counterexample), **corrected** (false as written; correction proved/verified),",
-        "**conditional** (true under a named convention or sub-domain), **pending** (needs numerics of a later issue).",
+        "**conditional** (true under a named convention or sub-domain), **pending** (not decided; says what is",
+        "missing). Every piece of evidence names its *scope*: the family or sub-domain it covers.",
         "",
         "Summary: " + ", ".join(f"{n} {v}" for v, n in sorted(counts.items())) + f" ({len(results)} claims).",
         "",
@@ -195,7 +217,7 @@ def render_markdown(results: Iterable[ClaimResult], *, title: str = LEDGER_TITLE
     for r in results:
         c, o = r.claim, r.outcome
         out += [f"## {c.id}", "", f"*Source:* `{c.source}`, {c.location}", "", "*Statement as written:*", "",
-                f"$$ {c.statement} $$", "", f"**Verdict: {r.verdict}**", ""]
+                f"$$ {c.statement} $$", "", f"*Stated domain:* {c.domain}", "", f"**Verdict: {r.verdict}**", ""]
         if o is None:
             out += [f"The check crashed: `{r.error}`", ""]
             continue
@@ -204,12 +226,14 @@ def render_markdown(results: Iterable[ClaimResult], *, title: str = LEDGER_TITLE
         if o.pending_on:
             out += [f"*Pending:* {o.pending_on}", ""]
         for e in o.evidence:
-            out.append(f"- *{e.kind.value}* ({'supports' if e.supports else 'contradicts'}): {e.summary}")
+            out.append(f"- *{e.kind.value}* ({'supports' if e.supports else 'contradicts'}; scope: {e.scope}): "
+                       f"{e.summary}")
         if o.correction is not None:
             out += ["", f"*Correction* ({'holds' if o.correction.holds else 'does not hold'}): "
                     f"$ {o.correction.statement} $", ""]
             for e in o.correction.evidence:
-                out.append(f"- *{e.kind.value}* ({'supports' if e.supports else 'contradicts'}): {e.summary}")
+                out.append(f"- *{e.kind.value}* ({'supports' if e.supports else 'contradicts'}; scope: {e.scope}): "
+                           f"{e.summary}")
         out.append("")
     return "\n".join(out)
 

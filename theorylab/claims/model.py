@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 __all__ = ["Claim", "Correction", "Evidence", "EvidenceKind", "Outcome", "Verdict"]
@@ -19,8 +19,10 @@ __all__ = ["Claim", "Correction", "Evidence", "EvidenceKind", "Outcome", "Verdic
 class Verdict(str, enum.Enum):
     """What the ledger concludes about a claim as written."""
 
-    PROVED = "proved"  #: symbolic proof on the whole stated domain
+    PROVED = "proved"  #: symbolic proof whose scope is the claim's whole stated domain
+    PROVED_SPECIAL_CASE = "proved-special-case"  #: symbolic proof on a named family or sub-domain only
     VERIFIED = "verified"  #: numerical check with a stated tolerance and size
+    CONSISTENT = "consistent"  #: an existence statement or a cited result: data that could refute it did not
     REFUTED = "refuted"  #: a concrete counterexample; no correction checked
     CORRECTED = "corrected"  #: false as written; the corrected statement is proved or verified
     CONDITIONAL = "conditional"  #: true only under a named convention or on a named sub-domain
@@ -50,12 +52,21 @@ class Evidence:
         Whether this piece supports the statement it was computed for.
     details : mapping
         Numbers, sizes and tolerances (JSON-serialisable), e.g. ``{"max_rel_err": 3e-15, "tolerance": 1e-9}``.
+    scope : str
+        The family or sub-domain this piece covers, e.g. ``"p_0 Gaussian, d = 1"``; equal to the claim's
+        :attr:`Claim.domain` when it covers the whole stated domain. Required (keyword): a piece of evidence that
+        does not say what it covers cannot support a verdict.
     """
 
     kind: EvidenceKind
     summary: str
     supports: bool
     details: Mapping[str, Any] = field(default_factory=dict)
+    scope: str = field(default="", kw_only=True)
+
+    def __post_init__(self) -> None:
+        if not self.scope.strip():
+            raise ValueError(f"evidence without a scope: {self.summary[:60]!r}")
 
 
 @dataclass(frozen=True)
@@ -79,6 +90,18 @@ class Outcome:
     correction: Correction | None = None
     condition: str | None = None  #: for CONDITIONAL: the convention or sub-domain where it holds
     pending_on: str | None = None  #: for PENDING: what is missing and which issue delivers it
+
+    def settled(self, domain: str) -> Outcome:
+        """The verdict as a function of the evidence's scope: ``proved`` only when some supporting symbolic piece
+        covers ``domain`` (the claim's stated domain); a symbolic proof on a smaller family is
+        ``proved-special-case``, whatever the check returned."""
+        if self.verdict is not Verdict.PROVED:
+            return self
+        general = any(e.kind is EvidenceKind.SYMBOLIC and e.supports and e.scope == domain for e in self.evidence)
+        if general:
+            return self
+        scopes = "; ".join(dict.fromkeys(e.scope for e in self.evidence))
+        return replace(self, verdict=Verdict.PROVED_SPECIAL_CASE, condition=f"proved on: {scopes}")
 
     def one_line(self) -> str:
         """The first piece of evidence (or the pending reason), for tables."""
@@ -107,7 +130,9 @@ class Claim:
     evidence_kind : EvidenceKind
         The kind of evidence the check produces.
     check : callable
-        ``check() -> Outcome``; computes the evidence and the verdict.
+        ``check() -> Outcome``; computes the evidence and the verdict (settled against :attr:`domain`).
+    domain : str
+        The stated domain of the claim, in words (what ``proved`` must cover), e.g. ``"any density p_0 on R^d"``.
     """
 
     id: str
@@ -115,4 +140,5 @@ class Claim:
     location: str
     statement: str
     evidence_kind: EvidenceKind
-    check: Callable[[], Outcome] = field(repr=False, compare=False)
+    check: Callable[..., Outcome] = field(repr=False, compare=False)
+    domain: str = ""

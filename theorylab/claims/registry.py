@@ -6,6 +6,7 @@ Claim ids are stable (``<seed>.<topic>.<name>``); registering the same id twice 
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Callable
 
@@ -32,14 +33,26 @@ _REGISTRY: dict[str, Claim] = {}
 
 
 def claim(
-    id: str, *, source: str, location: str, statement: str, evidence: EvidenceKind
-) -> Callable[[Callable[[], Outcome]], Callable[[], Outcome]]:
-    """Decorator registering ``check`` as the check of a new claim."""
+    id: str, *, source: str, location: str, statement: str, evidence: EvidenceKind, domain: str
+) -> Callable[[Callable[..., Outcome]], Callable[..., Outcome]]:
+    """Decorator registering ``check`` as the check of a new claim whose stated domain is ``domain``.
 
-    def register(check: Callable[[], Outcome]) -> Callable[[], Outcome]:
+    The registered check settles the outcome against ``domain`` (:meth:`Outcome.settled`): ``proved`` needs a
+    supporting symbolic piece of evidence whose scope is exactly ``domain``. A check that takes a ``reports``
+    keyword is given the reports root by the ledger (:func:`theorylab.claims.ledger.run_ledger`).
+    """
+    if not domain.strip():
+        raise ValueError(f"claim {id}: the stated domain is required")
+
+    def register(check: Callable[..., Outcome]) -> Callable[..., Outcome]:
         if id in _REGISTRY:
             raise ValueError(f"claim id registered twice: {id}")
-        _REGISTRY[id] = Claim(id, source, location, statement.strip(), evidence, check)
+
+        @functools.wraps(check)
+        def settled(*args, **kwargs) -> Outcome:
+            return check(*args, **kwargs).settled(domain)
+
+        _REGISTRY[id] = Claim(id, source, location, statement.strip(), evidence, settled, domain)
         return check
 
     return register

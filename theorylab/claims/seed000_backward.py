@@ -15,7 +15,14 @@ from theorylab.symbolic import backward_kernel as bk
 from theorylab.symbolic import reverse_sde
 from theorylab.tolerances import RATE_SLOPE_ATOL
 
+from theorylab.symbolic.general import check_inner_product_expansion
+
 LOC_INVERT = "¿Cómo invertimos el proceso forward?"
+#: Stated domains / scopes.
+ANY_POINTS = "any x_k, x_{k+1} in R^d, any gamma"
+BOUND_DOMAIN = "any C > 0, gamma > 0 and x_k, x_{k+1} in R^d with the slide's two assumptions"
+ANY_PK = "any smooth positive p_k on R^d (the slide's exponent), any gamma > 0"
+REGULAR_PK = "p_k the chain marginals of any regular p_0, C > 0, gamma small"
 
 
 @claim(
@@ -25,10 +32,16 @@ LOC_INVERT = "¿Cómo invertimos el proceso forward?"
     statement=r"\|x_{k+1} - (1-\gamma)x_k\|^2 = \|x_k - (1+\gamma)x_{k+1}\|^2 - 2\gamma\|x_{k+1}-x_k\|^2 "
     r"+ \gamma^2\{\|x_k\|^2 - \|x_{k+1}\|^2\}",
     evidence=EvidenceKind.SYMBOLIC,
+    domain=ANY_POINTS,
 )
 def quadratic_expansion():
-    """Expanded with symbolic vectors in d = 1, 2, 3 (the identity is a polynomial identity in inner products)."""
-    return from_evidence([evidence_from_identity(bk.check_quadratic_expansion(d), f"d = {d}") for d in (1, 2, 3)])
+    """Proved in any inner-product space through the Gram entries (bilinearity), and expanded with symbolic vectors in
+    d = 1, 2, 3 as worked cases."""
+    return from_evidence(
+        [evidence_from_identity(check_inner_product_expansion(), "Gram entries <x_k,x_k>, <x_k,x_k+1>, <x_k+1,x_k+1>",
+                                scope=ANY_POINTS)]
+        + [evidence_from_identity(bk.check_quadratic_expansion(d), f"d = {d}", scope=f"coordinates in R^{d}")
+           for d in (1, 2, 3)])
 
 
 @claim(
@@ -38,6 +51,7 @@ def quadratic_expansion():
     statement=r"\|x_{k+1}-x_k\|^2 \le C\gamma,\ \max(\|x_k\|,\|x_{k+1}\|) \le C \Rightarrow "
     r"|\|x_{k+1}-(1-\gamma)x_k\|^2 - \|x_k-(1+\gamma)x_{k+1}\|^2| \le 4C\gamma^2",
     evidence=EvidenceKind.COUNTEREXAMPLE,
+    domain=BOUND_DOMAIN,
 )
 def quadratic_bound():
     """The exact supremum S(C, gamma) of the left side under the assumptions (derived; matches SLSQP) exceeds
@@ -53,6 +67,7 @@ def quadratic_bound():
             f"{cx.admissible}): |difference| = {cx.lhs} = {float(cx.lhs):.4f} vs 4 C gamma^2 = {cx.bound}",
             not (cx.admissible and cx.violates),
             {"C": str(cx.C), "gamma": str(cx.gamma), "lhs": float(cx.lhs), "bound": float(cx.bound)},
+            scope="C = 4, gamma = 1/2, d = 2",
         )
     ]
     restricted = [
@@ -62,9 +77,11 @@ def quadratic_bound():
             f"{region.c_uniform}; for C > 2 iff gamma <= {region.gamma_max.expr}",
             bool(region.c_uniform == sp.Rational(9, 4)),
             {"c_max": str(region.c_max.expr), "gamma_max": str(region.gamma_max.expr)},
+            scope="all C, gamma > 0 (exact supremum S(C, gamma) over the assumptions)",
         ),
         evidence_from_identity(_bound_at_region_edge(region),
-                               "S(C_max(gamma), gamma) = 4 C_max gamma^2 (the condition is sharp)"),
+                               "S(C_max(gamma), gamma) = 4 C_max gamma^2 (the condition is sharp)",
+                               scope="gamma in (0, 1)"),
     ]
     return conditional(as_written, restricted,
                        "C <= (2+gamma)^2/(4 gamma), e.g. every gamma in (0,1) when C <= 9/4; the O(gamma^2) order "
@@ -87,17 +104,21 @@ def _bound_at_region_edge(region):
     statement=r"\log p_k(x_k) = \log p_k(x_{k+1}) + \langle \nabla\log p_k(x_{k+1}), x_k - x_{k+1}\rangle + "
     r"\int_0^1 \nabla^2\log p_k((1-t)x_{k+1} + t x_k)(x_k - x_{k+1})^{\otimes 2}\,dt",
     evidence=EvidenceKind.COUNTEREXAMPLE,
+    domain=ANY_PK,
 )
 def taylor_remainder():
     """The integral remainder lacks the weight (1 - t): a Gaussian log-density is a witness; the weighted form is
     proved for a generic quartic in 2D and, by integration by parts, for any C^2 function."""
     return from_evidence(
-        [evidence_from_identity(bk.check_taylor_remainder("slide", "witness"), "log p = -x^2/2, weight 1")],
+        [evidence_from_identity(bk.check_taylor_remainder("slide", "witness"), "log p = -x^2/2, weight 1",
+                                scope="log p = -x^2/2, d = 1")],
         correction=(
             r"\int_0^1 (1-t)\,\nabla^2\log p_k((1-t)x_{k+1} + t x_k)(x_k - x_{k+1})^{\otimes 2}\,dt",
             [
-                evidence_from_identity(bk.check_taylor_remainder("corrected", "quartic"), "generic quartic in 2D"),
-                evidence_from_identity(bk.check_taylor_remainder("corrected", "general"), "any C^2 f (by parts)"),
+                evidence_from_identity(bk.check_taylor_remainder("corrected", "quartic"), "generic quartic in 2D",
+                                       scope="generic quartic log p, d = 2"),
+                evidence_from_identity(bk.check_taylor_remainder("corrected", "general"), "any C^2 f (by parts)",
+                                       scope="any C^2 log p along the segment (integration by parts in t)"),
             ],
         ),
     )
@@ -110,6 +131,7 @@ def taylor_remainder():
     statement=r"p_{k|k+1}(x_k|x_{k+1}) \approx N(x_k; x_{k+1} + \gamma\{x_{k+1} + 2\nabla\log p_k(x_{k+1})\}, "
     r"2\gamma\,\mathrm{Id})",
     evidence=EvidenceKind.SYMBOLIC,
+    domain=ANY_PK,
 )
 def gaussian_approximation():
     """For p_k = N(mu, v): completing the square in the slide's exponent gives the stated Gaussian; against the
@@ -120,7 +142,7 @@ def gaussian_approximation():
     return from_evidence(
         [
             evidence_from_identity(bk.check_approx_kernel_matches_slide(),
-                                   "square completed in the slide's exponent vs the slide's Gaussian"),
+                                   "square completed in the slide's exponent vs the slide's Gaussian", scope=ANY_PK),
             Evidence(
                 EvidenceKind.SYMBOLIC,
                 f"exact minus approximate kernel (sympy series in gamma): mean gap gamma^{gaps.mean_order} "
@@ -128,6 +150,7 @@ def gaussian_approximation():
                 f"KL gamma^{gaps.kl_order} ({gaps.kl_coeff.expr})",
                 all(o >= 2 for o in orders.values()),
                 {k: int(v) for k, v in orders.items()},
+                scope="p_k = N(mu, v), d = 1 (the quality of the first '≈')",
             ),
         ]
     )
@@ -141,6 +164,7 @@ def gaussian_approximation():
     r"dY_t = \{Y_t + 2\nabla\log p_{T-t}(Y_t)\}dt + \sqrt2 dB_t;\ Y_{k+1} = Y_k + \gamma\{Y_k + 2s((N-k)\gamma, "
     r"Y_k)\} + \sqrt{2\gamma}Z_{k+1}",
     evidence=EvidenceKind.SYMBOLIC,
+    domain="the OU reverse SDE with any score s(t, x), any gamma",
 )
 def em_of_reverse_sde():
     """The continuous-time sampler is exactly the EM step (score fed T - k gamma); the ancestral step, whose score is
@@ -149,13 +173,15 @@ def em_of_reverse_sde():
     return from_evidence(
         [
             evidence_from_identity(reverse_sde.check_seed000_continuous_sampler(),
-                                   "Y_{k+1} map vs EM step of the reverse SDE at t = k gamma"),
+                                   "Y_{k+1} map vs EM step of the reverse SDE at t = k gamma",
+                                   scope="the OU reverse SDE with any score s(t, x), any gamma"),
             Evidence(
                 EvidenceKind.SYMBOLIC,
                 f"ancestral step minus EM step: mean gap gamma^{gap.mean_order} ({gap.mean_coeff}), variance gap "
                 f"{'0' if gap.variance_order is None else f'gamma^{gap.variance_order}'}: a first-order match",
                 gap.mean_order is not None and gap.mean_order >= 2 and gap.variance_order in (None, 2, 3),
                 {"mean_order": gap.mean_order, "variance_order": gap.variance_order},
+                scope="OU, Gaussian p_0, d = 1",
             ),
         ]
     )
@@ -189,6 +215,7 @@ def _log_ratio_sup(gamma: float, C: float, s0: float, k: int, n_grid: int = 801)
     statement=r"\|x_{k+1}-x_k\|^2 \le C\gamma,\ \max(\|x_k\|,\|x_{k+1}\|)\le C \Rightarrow "
     r"|\log p_k(x_k) - \log p_{k+1}(x_{k+1}) - \langle \nabla\log p_k(x_{k+1}), x_k - x_{k+1}\rangle| \le D\gamma",
     evidence=EvidenceKind.EMPIRICAL_RATE,
+    domain=REGULAR_PK,
 )
 def log_ratio_bound():
     """The sup of the left side, computed on a dense grid for Gaussian targets, decays like gamma^1: the fitted
@@ -215,6 +242,7 @@ def log_ratio_bound():
                     "sup": sups.tolist(),
                     "grid": "801 x 801 points over the constraint set",
                 },
+                scope=f"p_0 = N(0, {s0}^2), C = {C}, k = {k}, gamma in [1e-6, 1e-3], d = 1",
             )
         )
     return from_evidence(evidence)
@@ -245,6 +273,7 @@ def _ancestral_laws(target, T: float, gamma: float):
     statement=r"X_N \sim N(0, I_d),\ X_k = X_{k+1} + \gamma\{X_{k+1} + 2 s_{\theta^*}(k\gamma, X_{k+1})\} "
     r"+ \sqrt{2\gamma} Z_{k+1} \Rightarrow X_1 \sim \pi \text{ approximately}",
     evidence=EvidenceKind.EMPIRICAL_RATE,
+    domain="any pi (regular), s_theta* = the exact score, gamma -> 0",
 )
 def ancestral_output():
     """Exact laws of X_1 and X_0 (closed-form affine recursion, exact chain score) for Gaussian targets: TV(X_1, pi)
@@ -272,6 +301,7 @@ def ancestral_output():
                 bool(fit.slope > RATE_SLOPE_ATOL and tv1[-1] < tv1[0]),
                 {"gammas": gammas.tolist(), "tv_X1": tv1.tolist(), "tv_X0": tv0.tolist(), "slope": fit.slope,
                  "slope_stderr": fit.stderr, "tv": "exact 1D Gaussian TV (crossing points)"},
+                scope=f"pi = N({mean}, {var}), T = 3, gamma in [0.0125, 0.2], exact chain score",
             )
         )
     return from_evidence(evidence)

@@ -11,6 +11,8 @@ from theorylab.symbolic import ema, schedules
 from theorylab.symbolic.result import check_identity
 
 LOC_SCHEDULE = "Ornstein-Uhlenbeck y discretización"
+SCHEDULES = "any schedule gamma_k > 0 (a time change tau with tau' > 0)"
+EMA_DOMAIN = "any m in (0, 1), n >= 0, any iterates theta_n (the recursion is linear)"
 
 
 @claim(
@@ -20,14 +22,17 @@ LOC_SCHEDULE = "Ornstein-Uhlenbeck y discretización"
     statement=r"\text{changing the discretisation schedule is equivalent to a time change of the OU process "
     r"followed by a fixed discretisation}",
     evidence=EvidenceKind.SYMBOLIC,
+    domain=SCHEDULES,
 )
 def schedule_time_change():
     """Y_u = X_tau(u) solves dY = -tau' Y du + sqrt(2 tau') dB (moments by dsolve), and the OU EM step of size
     gamma_k is the EM step of size 1/N of the time-changed SDE when tau'(u_k)/N = gamma_k."""
-    evidence = [evidence_from_identity(c, f"time-changed SDE {name} vs OU at tau(u)")
+    evidence = [evidence_from_identity(c, f"time-changed SDE {name} vs OU at tau(u)",
+                                       scope="marginal moments from X_0 = x, any tau, d = 1")
                 for name, c in schedules.check_time_change().items()]
     evidence.append(evidence_from_identity(schedules.check_em_step_is_time_changed_em(),
-                                           "EM step gamma_k on OU vs EM step 1/N on the time-changed SDE"))
+                                           "EM step gamma_k on OU vs EM step 1/N on the time-changed SDE",
+                                           scope=SCHEDULES))
     return from_evidence(evidence)
 
 
@@ -38,6 +43,7 @@ def schedule_time_change():
     statement=r"X_k = X_{k+1} + \gamma_k\{X_{k+1} + 2 s_\theta(\textstyle\sum_{j=0}^k\gamma_j, X_{k+1})\} "
     r"+ \sqrt{2\gamma_k}Z_{k+1}",
     evidence=EvidenceKind.SYMBOLIC,
+    domain=SCHEDULES,
 )
 def schedule_score_time():
     """With constant steps the slide's time sum_{j<=k} gamma_j = (k+1) gamma is the forward time of p_{k+1} (the law
@@ -51,9 +57,11 @@ def schedule_score_time():
     return convention(
         {
             "the score of p_{k+1}, the law of X_{k+1}": [evidence_from_identity(
-                check_identity(slide_time, (k + 1) * g, domain=domain), "sum_{j=0}^k gamma vs (k+1) gamma")],
+                check_identity(slide_time, (k + 1) * g, domain=domain), "sum_{j=0}^k gamma vs (k+1) gamma",
+                scope="constant steps gamma_j = gamma")],
             "the score of p_k, as on the constant-step slide and in the ancestral derivation": [evidence_from_identity(
-                check_identity(slide_time, k * g, domain=domain), "sum_{j=0}^k gamma vs k gamma")],
+                check_identity(slide_time, k * g, domain=domain), "sum_{j=0}^k gamma vs k gamma",
+                scope="constant steps gamma_j = gamma")],
         }
     )
 
@@ -65,6 +73,7 @@ def schedule_score_time():
     statement=r"\text{Intuition: larger steps are needed near the data distribution, e.g. the linear schedule } "
     r"\gamma_k = \gamma_{min} + (\gamma_{max}-\gamma_{min})(N-k)/N \text{ (larger } \gamma_k \text{ for small } k)",
     evidence=EvidenceKind.EXACT_NUMBER,
+    domain="any target and N (an intuition stated without scope)",
 )
 def schedule_benefit():
     """Exact output laws (1D grid law, TV error ~1e-8) of reverse-EM on the seed mixture at equal N = 60 and T = 3
@@ -88,7 +97,8 @@ def schedule_benefit():
                   f"seed GMM, reverse-em, N = 60, T = 3 (linear: gamma_min = 0.01, gamma_max from T): TV {text}; "
                   f"larger steps near the data {'help' if better else 'do not help'}",
                   bool(better), {k: {"tv": e.value, "lower": e.uncertainty.lower, "upper": e.uncertainty.upper,
-                                     "method": e.method} for k, e in tv.items()})]
+                                     "method": e.method} for k, e in tv.items()},
+                  scope="pi = 1/2 N(-3, 1/4) + 1/2 N(3, 1), reverse-em, exact score, N = 60, T = 3")]
     )
 
 
@@ -99,6 +109,7 @@ def schedule_benefit():
     statement=r"\bar\theta_{n+1} = (1-m)\bar\theta_n + m\theta_n;\ m \text{ is the forgetting of the initial "
     r"condition}",
     evidence=EvidenceKind.SYMBOLIC,
+    domain=EMA_DOMAIN,
 )
 def ema_forgetting():
     """rsolve for a constant target: theta_bar_n = theta + (1-m)^n (theta_bar_0 - theta), so the weight of the
@@ -110,9 +121,10 @@ def ema_forgetting():
     return from_evidence(
         [
             evidence_from_identity(check_identity(weight, (1 - ema.M) ** ema.N, domain={ema.M: (0.01, 0.99)}),
-                                   "weight of theta_bar_0 in the rsolve solution vs (1-m)^n"),
+                                   "weight of theta_bar_0 in the rsolve solution vs (1-m)^n", scope=EMA_DOMAIN),
             Evidence(EvidenceKind.SYMBOLIC, f"d(weight)/dm = {slope} with q = 1 - m > 0: sympy finds it <= 0",
-                     bool(slope.is_nonpositive), {"derivative": str(slope)}),
-            evidence_from_identity(ema.check_weights_sum_to_one(), "weights of the iterates and theta_bar_0 sum to 1"),
+                     bool(slope.is_nonpositive), {"derivative": str(slope)}, scope=EMA_DOMAIN),
+            evidence_from_identity(ema.check_weights_sum_to_one(), "weights of the iterates and theta_bar_0 sum to 1",
+                                   scope=EMA_DOMAIN),
         ]
     )

@@ -19,14 +19,15 @@ __all__ = [
     "from_evidence",
     "from_identity",
     "conditional",
+    "consistent",
     "convention",
     "pending",
 ]
 
 
-def evidence_from_identity(check: IdentityCheck, what: str) -> Evidence:
+def evidence_from_identity(check: IdentityCheck, what: str, *, scope: str) -> Evidence:
     """Evidence from a sympy identity check: symbolic when proved, an exact-number comparison when only
-    supported numerically, a counterexample when refuted."""
+    supported numerically, a counterexample when refuted. ``scope``: the family the identity was checked on."""
     kind = {
         Truth.PROVED: EvidenceKind.SYMBOLIC,
         Truth.NUMERIC: EvidenceKind.EXACT_NUMBER,
@@ -35,7 +36,7 @@ def evidence_from_identity(check: IdentityCheck, what: str) -> Evidence:
     details: dict[str, Any] = {"truth": check.truth.value, "method": check.method}
     if check.witness:
         details["witness"] = dict(check.witness)
-    return Evidence(kind, f"{what}: {check.summary()}", check.holds, details)
+    return Evidence(kind, f"{what}: {check.summary()}", check.holds, details, scope=scope)
 
 
 def evidence_from_comparison(
@@ -45,12 +46,13 @@ def evidence_from_comparison(
     *,
     kind: EvidenceKind = EvidenceKind.EXACT_NUMBER,
     details: Mapping[str, Any] | None = None,
+    scope: str,
 ) -> Evidence:
     """Evidence that a computed error is within a named tolerance (supports iff ``error <= tolerance``)."""
     ok = bool(error <= tolerance)
     info = {"error": float(error), "tolerance": float(tolerance), **(details or {})}
     rel = "<=" if ok else ">"
-    return Evidence(kind, f"{what}: error {error:.3g} {rel} tolerance {tolerance:.3g}", ok, info)
+    return Evidence(kind, f"{what}: error {error:.3g} {rel} tolerance {tolerance:.3g}", ok, info, scope=scope)
 
 
 def from_evidence(
@@ -60,7 +62,10 @@ def from_evidence(
 ) -> Outcome:
     """The verdict implied by evidence about the statement as written.
 
-    * every piece supports it: PROVED if every piece is symbolic, VERIFIED otherwise;
+    * every piece supports it: PROVED if some piece is a symbolic identity (numerical pieces then corroborate it),
+      VERIFIED otherwise; the registry then settles PROVED against the claim's stated domain
+      (:meth:`~theorylab.claims.model.Outcome.settled`: ``proved-special-case`` unless a symbolic piece's scope is
+      that domain);
     * some piece refutes it: CORRECTED if a correction is given and all its evidence supports it,
       REFUTED otherwise (the counterexample stands; the failed correction is reported too).
     """
@@ -68,7 +73,7 @@ def from_evidence(
     if not evidence:
         raise ValueError("a verdict needs evidence")
     if all(e.supports for e in evidence):
-        symbolic = all(e.kind is EvidenceKind.SYMBOLIC for e in evidence)
+        symbolic = any(e.kind is EvidenceKind.SYMBOLIC for e in evidence)
         return Outcome(Verdict.PROVED if symbolic else Verdict.VERIFIED, evidence)
     fix = None
     if correction is not None:
@@ -77,9 +82,26 @@ def from_evidence(
     return Outcome(verdict, evidence, correction=fix)
 
 
-def from_identity(check: IdentityCheck, what: str, *, correction: tuple[str, Iterable[Evidence]] | None = None):
+def from_identity(
+    check: IdentityCheck, what: str, *, scope: str, correction: tuple[str, Iterable[Evidence]] | None = None
+) -> Outcome:
     """Shorthand: the verdict of a single identity check (with an optional correction)."""
-    return from_evidence([evidence_from_identity(check, what)], correction=correction)
+    return from_evidence([evidence_from_identity(check, what, scope=scope)], correction=correction)
+
+
+def consistent(evidence: Iterable[Evidence], *, why: str) -> Outcome:
+    """A statement finitely many computations cannot establish: an existence statement ("there exist constants
+    such that for all N, gamma ...") or a statement about another paper's proof.
+
+    ``evidence`` is the data that *could have refuted* it (each piece says how). All support: CONSISTENT (never
+    PROVED or VERIFIED), with ``why`` as the condition line; some refutes: REFUTED.
+    """
+    evidence = tuple(evidence)
+    if not evidence:
+        raise ValueError("a verdict needs evidence")
+    if all(e.supports for e in evidence):
+        return Outcome(Verdict.CONSISTENT, evidence, condition=why)
+    return Outcome(Verdict.REFUTED, evidence)
 
 
 def conditional(

@@ -120,7 +120,7 @@ def reproduce(*, full: bool = False, workers: int = 1, experiments: str | Path =
     ledger = []
     if claims:
         log("claims ledger ...")
-        ledger = run_ledger()
+        ledger = run_ledger(reports=reports)
         (reports / "claims.md").write_text(render_markdown(ledger), encoding="utf-8")
     crashed = [r.claim.id for r in ledger if r.outcome is None]
     counts: dict[str, int] = {}
@@ -192,6 +192,11 @@ def reproduce(*, full: bool = False, workers: int = 1, experiments: str | Path =
         lines += ["", "## Failures", ""] + [f"- {f}" for f in failures]
     index = reports / "index.md"
     index.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    readme = Path("README.md")
+    if claims and readme.is_file() and "<!-- generated:" in readme.read_text(encoding="utf-8"):
+        from theorylab.report.readme import update_readme
+
+        log(f"README.md: {update_readme(readme, reports)} generated blocks rewritten from {reports}")
     if failures or crashed:
         raise ReproduceError(f"{index} written, but {len(failures) + len(crashed)} parts failed: "
                              + "; ".join(failures + [f"check {c} crashed" for c in crashed]))

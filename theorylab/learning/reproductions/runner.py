@@ -76,6 +76,9 @@ def _child(kind: str, options: dict, cfg_dump: dict, out_dir: str, threads: int,
         cfg = validate(cfg_dump, TrainConfig)
         wall, cpu = time.perf_counter(), time.process_time()
         numbers = module.run(cfg, options, Path(out_dir), progress=progress)
+        from theorylab.provenance import imported_sources
+
+        numbers["_source_files"] = imported_sources()  # the code that made the numbers (stamped by the parent)
         cost = {"seconds": time.perf_counter() - wall, "cpu_seconds": time.process_time() - cpu,
                 "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
                 "threads": threads, "device": numbers.pop("device", "cpu")}
@@ -165,8 +168,12 @@ def run_experiment(path: str | Path, *, out_root: str | Path = "reports/learning
         raise RuntimeError(f"experiment {name} failed: {numbers} (traceback in {out_dir / 'error.txt'})")
     cost["import_baseline_rss_mib"] = _spawn(_import_baseline, ())
     cost["training_reused"] = _reused(numbers)
+    from theorylab.provenance import make_stamp
+
+    provenance = make_stamp(raw, numbers.pop("_source_files"))  # raw: the effective config (profile, overrides)
     result = {"name": name, "kind": kind, "profile": "full" if full else "quick", "options": options,
-              "config": cfg.model_dump(), "cost": cost, "python": sys.version.split()[0], **numbers}
+              "config": cfg.model_dump(), "cost": cost, "python": sys.version.split()[0],
+              "provenance": provenance, **numbers}
     (out_dir / "result.json").write_text(json.dumps(result, indent=2, default=float), encoding="utf-8")
     report = out_dir / "report.md"
     if report.exists():
