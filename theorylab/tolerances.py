@@ -134,3 +134,18 @@ REPRODUCTION_TV: float = 0.05
 #: that label on average (lower Wilson bound of the mean > 0.5), and every label above chance (lower bound > 1/10).
 REPRODUCTION_MAJORITY: float = 0.5
 REPRODUCTION_CHANCE: float = 0.1
+
+#: Relative size, ``|lambda| <= PSD_EIGEN_RTOL * max(lambda)``, under which an eigenvalue of a covariance counts as
+#: zero (a singular, PSD covariance: the law lives on an affine subspace). ``numpy.linalg.eigh`` computes each
+#: eigenvalue of a symmetric matrix to ~d EPS max|lambda| (backward stability), i.e. <= 1e-13 relative for d <= 500;
+#: 1e-11 leaves a 100x margin over that round-off, so an eigenvalue typed as 0 (or A 0 A^T round-off) is recognised,
+#: while a genuine eigenvalue above 1e-11 of the largest (a condition number below 1e11) is kept as positive.
+PSD_EIGEN_RTOL: float = 1e-11
+
+#: Relative tolerance of the support comparison of two Gaussians (:mod:`theorylab.divergences.singular`): two ranges
+#: count as the same subspace when the largest sine of their principal angles is below it, and a mean difference
+#: lies in a subspace when its orthogonal residual is below it times ``max(|delta|, sqrt(max lambda))``. Ranges
+#: computed by eigh have angles ~EPS / (eigen-gap) <= 1e-13 for the eigen-gaps >= 1e-3 of the configs and tests;
+#: a genuinely different support (another subspace, a mean off the hull) differs at O(1) or at the typed offset,
+#: >= 1e-6 in any meaningful config.
+SUPPORT_RTOL: float = 1e-9
