@@ -108,3 +108,40 @@ def test_grid_w2_refuses_above_the_node_count_and_bad_inputs():
     with pytest.raises(ConfigError, match=r"^max_nodes: must be an integer in 2\.\.5000"):
         w2_grid_2d(p.pdf(mesh), (x, x), p, max_nodes=10**6)
     assert math.isfinite(w2_grid_2d(p.pdf(mesh), (x, x), p).value)
+
+
+# ---- sliced W2 ---------------------------------------------------------------------------------------------------
+def _sw2_gaussians(p: Gaussian, q: Gaussian, n_theta: int = 400_000) -> tuple[float, float]:
+    """SW2 between Gaussians: for each direction the 1D W2^2 is exact, (theta.dm)^2 + (s_p - s_q)^2; the average
+    over n_theta uniform directions is a Monte Carlo with standard error se (returned)."""
+    rng = np.random.default_rng(99)
+    th = rng.standard_normal((n_theta, p.dim))
+    th /= np.linalg.norm(th, axis=1, keepdims=True)
+    sp = np.sqrt(np.einsum("ni,ij,nj->n", th, p.covariance(), th))
+    sq = np.sqrt(np.einsum("ni,ij,nj->n", th, q.covariance(), th))
+    vals = (th @ (p.mean() - q.mean())) ** 2 + (sp - sq) ** 2
+    return math.sqrt(float(vals.mean())), float(vals.std()) / math.sqrt(n_theta)
+
+
+@pytest.mark.slow
+def test_sliced_w2_interval_covers_data_and_projection_randomness():
+    from theorylab.divergences.w2_bounds import sw2_samples
+
+    p = make_target({"kind": "gaussian", "dim": 4, "spectrum": "power:1.0", "rotation_seed": 2})
+    q = Gaussian(np.full(4, 0.5), 0.6)
+    truth, _ = _sw2_gaussians(p, q)
+    hits = 0
+    for r in range(10):
+        rng = np.random.default_rng(r)
+        est = sw2_samples(p.sample(1000, rng), q, rng, n_projections=50, n_boot=60)
+        hits += est.uncertainty.contains(truth)
+    assert hits >= 8, hits  # nominal 95 %: P(hits <= 7) ~ 1e-3 at the nominal rate
+
+
+def test_sliced_w2_in_1d_is_w2():
+    from theorylab.divergences.w2_bounds import sw2_samples
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(300, 1)), rng.normal(1.0, 2.0, size=(300, 1))
+    assert sw2_samples(x, y, rng, n_projections=3, n_boot=2).value == pytest.approx(
+        w2_samples(x, y, rng, method="sorted", n_boot=2).value, rel=1e-8)
