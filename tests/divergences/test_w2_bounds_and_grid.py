@@ -123,7 +123,6 @@ def _sw2_gaussians(p: Gaussian, q: Gaussian, n_theta: int = 400_000) -> tuple[fl
     return math.sqrt(float(vals.mean())), float(vals.std()) / math.sqrt(n_theta)
 
 
-@pytest.mark.slow
 def test_sliced_w2_interval_covers_data_and_projection_randomness():
     from theorylab.divergences.w2_bounds import sw2_samples
 
@@ -145,3 +144,17 @@ def test_sliced_w2_in_1d_is_w2():
     x, y = rng.normal(size=(300, 1)), rng.normal(1.0, 2.0, size=(300, 1))
     assert sw2_samples(x, y, rng, n_projections=3, n_boot=2).value == pytest.approx(
         w2_samples(x, y, rng, method="sorted", n_boot=2).value, rel=1e-8)
+
+
+def test_sliced_w2_equal_sizes_matches_pot():
+    import ot
+
+    from theorylab.divergences.w2_bounds import sw2_samples
+
+    rng = np.random.default_rng(7)
+    x, y = rng.normal(size=(200, 3)), rng.normal(size=(200, 3)) * 1.5 + 0.2
+    seed_rng = np.random.default_rng(1)
+    est = sw2_samples(x, y, seed_rng, n_projections=20, n_boot=2)
+    proj = ot.sliced.get_random_projections(3, 20, seed=int(np.random.default_rng(1).integers(0, 2**31 - 1)))
+    pot = float(ot.sliced_wasserstein_distance(x, y, projections=proj, p=2))
+    assert est.value == pytest.approx(pot, rel=1e-10)

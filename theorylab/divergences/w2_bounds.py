@@ -239,7 +239,7 @@ def sw2_samples(x: Any, reference: Any, rng: np.random.Generator, *, n_projectio
     sample), with a percentile-bootstrap interval over **both** sources of randomness: every replicate resamples the
     data and draws a fresh set of ``n_projections`` directions (``ot.sliced.get_random_projections``), so the
     interval covers the Monte Carlo error over directions as well as the sampling error. The statistic is POT's
-    ``ot.sliced_wasserstein_distance(..., p=2)``. Remaining bias: each 1D W2 is a plug-in between empirical laws
+    ``ot.sliced_wasserstein_distance(..., p=2)`` (for equal sample sizes, the same number from sorted projections). Remaining bias: each 1D W2 is a plug-in between empirical laws
     (upward, :math:`O(n^{-1/2})` when the projected laws coincide, much smaller otherwise); not in the interval.
 
     Returns
@@ -260,6 +260,12 @@ def sw2_samples(x: Any, reference: Any, rng: np.random.Generator, *, n_projectio
 
     def stat(a: np.ndarray, b: np.ndarray) -> float:
         proj = ot.sliced.get_random_projections(d, int(n_projections), seed=int(rng.integers(0, 2**31 - 1)))
+        if a.shape[0] == b.shape[0]:
+            # equal sizes, uniform weights: the 1D optimal coupling pairs order statistics, so the sliced W2^2 is
+            # the mean over directions of mean((sort(a th) - sort(b th))^2), the same number as POT's general
+            # routine (checked in the tests) at ~1/50 of its cost (POT interpolates quantiles for any weights)
+            pa, pb = np.sort(a @ proj, axis=0), np.sort(b @ proj, axis=0)
+            return math.sqrt(float(np.mean((pa - pb) ** 2)))
         return float(ot.sliced_wasserstein_distance(a, b, projections=proj, p=2))
 
     value = stat(xs, ys)
