@@ -185,3 +185,17 @@ USER_CALLABLE_RTOL: float = 1e-9
 #: same error, so 1e-9 leaves a 500x margin, while any non-linearity (a tanh, a clipped x0-prediction, a score that
 #: is not affine) shows at O(1) relative on a standard normal input.
 PROBE_AFFINE_RTOL: float = 1e-9
+#: Relative size, ``|lambda| <= PSD_EIGEN_RTOL * max(lambda)``, under which an eigenvalue of a covariance counts as
+#: zero (a singular, PSD covariance: the law lives on an affine subspace). ``numpy.linalg.eigh`` computes each
+#: eigenvalue of a symmetric matrix to ~d EPS max|lambda| (backward stability), i.e. <= 1e-13 relative for d <= 500;
+#: 1e-11 leaves a 100x margin over that round-off, so an eigenvalue typed as 0 (or A 0 A^T round-off) is recognised,
+#: while a genuine eigenvalue above 1e-11 of the largest (a condition number below 1e11) is kept as positive.
+PSD_EIGEN_RTOL: float = 1e-11
+
+#: Relative tolerance of the support comparison of two Gaussians (:mod:`theorylab.divergences.singular`): two ranges
+#: count as the same subspace when the largest sine of their principal angles is below it, and a mean difference
+#: lies in a subspace when its orthogonal residual is below it times ``max(|delta|, sqrt(max lambda))``. Ranges
+#: computed by eigh have angles ~EPS / (eigen-gap) <= 1e-13 for the eigen-gaps >= 1e-3 of the configs and tests;
+#: a genuinely different support (another subspace, a mean off the hull) differs at O(1) or at the typed offset,
+#: >= 1e-6 in any meaningful config.
+SUPPORT_RTOL: float = 1e-9

@@ -44,7 +44,7 @@ def test_gaussian_smile_digits():
          r"^target\.covs: unknown key for kind 'gaussian'"),
         ({"kind": "gaussian", "mean": [0.0]}, r"^target\.cov: missing"),
         ({"kind": "gaussian", "mean": [0.0, 0.0], "cov": [[1.0, 2.0], [2.0, 1.0]]},
-         r"^target\.cov: covariance is not positive definite$"),
+         r"^target\.cov: covariance is not positive semi-definite \(smallest eigenvalue -1\)$"),
         ({"kind": "gmm", "weights": [0.5, 0.5], "means": [0.0, 1.0], "covs": [1.0, -2.0]},
          r"^target\.covs: covariance 1 is not positive definite$"),
         ({"kind": "gmm", "weights": [0.3, 0.6], "means": [0.0, 1.0], "covs": [1.0, 1.0]},

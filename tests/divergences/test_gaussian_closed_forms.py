@@ -164,9 +164,9 @@ def test_js_of_far_apart_gaussians_tends_to_ln2_and_is_symmetric():
     assert js_gaussian(a, b).value == pytest.approx(js_gaussian(b, a).value, abs=QUADRATURE_ATOL)
 
 
-def test_js_in_two_dimensions_points_to_monte_carlo():
-    with pytest.raises(NotImplementedError, match="js_monte_carlo"):
-        js_gaussian(Gaussian([0.0, 0.0], 1.0), Gaussian([1.0, 0.0], 1.0))
+def test_js_in_two_dimensions_is_a_monte_carlo_interval():
+    est = js_gaussian(Gaussian([0.0, 0.0], 1.0), Gaussian([1.0, 0.0], 1.0))
+    assert est.uncertainty.kind == "ci" and "Monte Carlo" in est.method
 
 
 def test_closed_forms_vanish_on_equal_laws():

@@ -89,7 +89,7 @@ def test_emd_in_2d_equals_the_optimal_assignment():
     x, y = rng.normal(size=(40, 2)), rng.normal(size=(40, 2)) + [1.0, 0.0]
     cost = ((x[:, None, :] - y[None, :, :]) ** 2).sum(-1)
     rows, cols = optimize.linear_sum_assignment(cost)
-    est = w2_samples(x, y, rng, n_boot=2)
+    est = w2_samples(x, y, rng, method="emd", n_boot=2)
     assert est.name == "W2" and "ot.emd2" in est.method
     assert est.value == pytest.approx(math.sqrt(cost[rows, cols].mean()), rel=LINALG_RTOL)
 

@@ -114,7 +114,7 @@ def test_bounds_in_higher_dimension_contain_the_monte_carlo_interval_centre(d, d
     if data.draw(st.booleans()):
         m2 = m1  # equal means: DMR applies
     p, q = Gaussian(m1, c1), Gaussian(m2, c2)
-    bounds = tv_gaussian(p, q)
+    bounds = tv_gaussian(p, q, method="bounds")
     assert bounds.uncertainty.kind == "bounds"
     assume(bounds.uncertainty.upper < 0.99)  # overlapping laws (see the 2D Monte Carlo test)
     mc = tv_monte_carlo(p, q, 40_000, np.random.default_rng(6))
@@ -125,7 +125,9 @@ def test_bounds_in_higher_dimension_contain_the_monte_carlo_interval_centre(d, d
 def test_dispatch_by_dimension():
     assert tv_gaussian(Gaussian(0.0, 1.0), Gaussian(1.0, 2.0)).uncertainty.kind == "exact"
     assert tv_gaussian(Gaussian([0.0, 0.0], 1.0), Gaussian([1.0, 0.0], 2.0)).uncertainty.kind == "quadrature"
-    assert tv_gaussian(Gaussian(np.zeros(3), 1.0), Gaussian(np.ones(3), 2.0)).uncertainty.kind == "bounds"
+    assert tv_gaussian(Gaussian(np.zeros(3), 1.0), Gaussian(np.ones(3), 2.0)).uncertainty.kind == "ci"
+    assert tv_gaussian(Gaussian(np.zeros(3), 1.0), Gaussian(np.ones(3), 2.0), method="bounds").uncertainty.kind \
+        == "bounds"
 
 
 def test_tv_limits():

@@ -22,13 +22,14 @@ from typing import Any
 import numpy as np
 
 from theorylab.errors import ConfigError
-from theorylab.tolerances import COV_SYMMETRY_RTOL, MIXTURE_WEIGHT_SUM_ATOL
+from theorylab.tolerances import COV_SYMMETRY_RTOL, MIXTURE_WEIGHT_SUM_ATOL, PSD_EIGEN_RTOL
 
 __all__ = [
     "as_float_array",
     "key_of",
     "validate_cov",
     "validate_covs",
+    "validate_eigenvalues",
     "validate_mean",
     "validate_means",
     "validate_weights",
@@ -65,14 +66,19 @@ def validate_mean(mean: Any, key: str) -> np.ndarray:
     return array
 
 
-def validate_cov(cov: Any, key: str, dim: int, what: str = "covariance") -> np.ndarray:
+def validate_cov(cov: Any, key: str, dim: int, what: str = "covariance", *,
+                 allow_singular: bool = False) -> np.ndarray:
     """Return a symmetric positive definite ``(dim, dim)`` matrix from a scalar, a diagonal or a full matrix.
+
+    With ``allow_singular``, a positive **semi**-definite matrix is accepted too: its smallest eigenvalue may be 0
+    (down to :math:`-` :data:`~theorylab.tolerances.PSD_EIGEN_RTOL` times the largest, round-off).
 
     Raises
     ------
     ConfigError
         If the shape does not match ``dim``, the matrix is not symmetric (relative tolerance
-        :data:`~theorylab.tolerances.COV_SYMMETRY_RTOL`) or its Cholesky factorisation fails.
+        :data:`~theorylab.tolerances.COV_SYMMETRY_RTOL`), its Cholesky factorisation fails (without
+        ``allow_singular``) or it has a negative eigenvalue (with ``allow_singular``).
     """
     array = as_float_array(cov, key)
     if array.ndim == 0:
@@ -94,8 +100,29 @@ def validate_cov(cov: Any, key: str, dim: int, what: str = "covariance") -> np.n
     try:
         np.linalg.cholesky(matrix)
     except np.linalg.LinAlgError:
-        raise ConfigError(f"{key}: {what} is not positive definite") from None
+        if not allow_singular:
+            raise ConfigError(f"{key}: {what} is not positive definite") from None
+        eigenvalues = np.linalg.eigvalsh(matrix)
+        if float(eigenvalues[0]) < -PSD_EIGEN_RTOL * max(float(eigenvalues[-1]), 0.0):
+            raise ConfigError(f"{key}: {what} is not positive semi-definite (smallest eigenvalue "
+                              f"{float(eigenvalues[0]):.3g})") from None
     return matrix
+
+
+def validate_eigenvalues(values: Any, key: str, dim: int | None = None) -> np.ndarray:
+    """Return covariance eigenvalues (or variances) ``(d,)``: finite and ``>= 0`` (zeros allowed: a singular law;
+    all zeros is a Dirac mass); ``dim``, if given, checks the length."""
+    array = as_float_array(values, key)
+    if array.ndim == 0:
+        array = array.reshape(1)
+    if array.ndim != 1 or array.size == 0:
+        raise ConfigError(f"{key}: must be a non-empty list of numbers, got shape {array.shape}")
+    if dim is not None and array.shape[0] != dim:
+        raise ConfigError(f"{key}: has length {array.shape[0]}, expected {dim}")
+    for index, v in enumerate(array):
+        if not v >= 0.0:
+            raise ConfigError(f"{key}: entry {index} must be >= 0, got {float(v)!r}")
+    return array
 
 
 def validate_weights(weights: Any, key: str) -> np.ndarray:

@@ -3,12 +3,16 @@
 =========  =====================================================  ===========================================
 name       two Gaussians                                          two 1D Gaussians / Gaussian mixtures
 =========  =====================================================  ===========================================
-``tv``     exact (d=1), quadrature (d=2), rigorous bounds (d>=3)  quadrature
+``tv``     exact (d=1), quadrature (d=2), MC + bounds (d>=3)      quadrature
 ``kl``     closed form (any d)                                    quadrature
-``js``     quadrature (d=1)                                       quadrature
+``js``     quadrature (d=1), MC + bounds (d>=2)                   quadrature
 ``hellinger`` closed form (any d)                                 quadrature
 ``w2``     closed form, Bures–Wasserstein (any d)                 quantile formula (quadrature)
 =========  =====================================================  ===========================================
+
+Gaussians may be singular (:mod:`theorylab.divergences.singular`: exact values for mutually singular laws, else
+the route on the common support). The Monte Carlo routes (:mod:`theorylab.divergences.gaussian_mc`) are seeded with
+a fixed seed here, so the dispatch is deterministic.
 
 Typical use: the distance between a target (seed 002's mixture, slide "Mistura de gaussianas") and the exact law of
 a sampler's output, e.g. ``divergence("tv", target, target.chain_marginal(k, gamma))``.
@@ -32,7 +36,7 @@ __all__ = ["DIVERGENCES", "divergence", "hellinger", "js", "kl", "tv", "w2"]
 
 
 def _is_gaussian(law: Any) -> bool:
-    return hasattr(law, "cholesky") and hasattr(law, "as_mixture")
+    return hasattr(law, "eigh") and hasattr(law, "sqrt_factor")
 
 
 def _is_1d_mixture(law: Any) -> bool:
@@ -64,7 +68,7 @@ def kl(p: Any, q: Any) -> Estimate:
 
 def js(p: Any, q: Any) -> Estimate:
     """Jensen–Shannon, :math:`\\tfrac12`-weighted, natural log (:math:`\\le \\ln 2`)."""
-    return _route("js", p, q, None, qd.js_quad_1d)
+    return _route("js", p, q, g.js_gaussian, qd.js_quad_1d)
 
 
 def hellinger(p: Any, q: Any) -> Estimate:

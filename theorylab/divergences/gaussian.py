@@ -7,6 +7,20 @@ Why these matter in the seeds: with a Gaussian target the law of every sampler o
 "Esquema de la Demostración") and of the OU bound :math:`W_2(\\mathcal L(X_t), \\mu_Z) \\le e^{-t}(\\ldots)` are
 exact numbers here.
 
+Methods by divergence and dimension (every function also accepts **singular** Gaussians: laws with different affine
+hulls are mutually singular and get the exact values TV = 1, KL = inf, JS = ln 2, H = 1; laws with the same hull
+are reduced to it, :mod:`theorylab.divergences.singular`; W2 needs no reduction):
+
+=========  ===========================================================================================
+KL         closed form, any d (whitened, cancellation-free)
+Hellinger  closed form (Bhattacharyya coefficient), any d
+W2         closed form (Bures–Wasserstein, Procrustes form with PSD square-root factors), any d
+TV         exact (d = 1), 1D quadrature of an exact inner integral (d = 2), Monte Carlo in diagonalised
+           coordinates with a CLT interval intersected with rigorous bounds (d >= 3,
+           :mod:`theorylab.divergences.gaussian_mc`); ``method="bounds"``: the rigorous interval only
+JS         quadrature (d = 1), Monte Carlo in diagonalised coordinates (d >= 2), as TV
+=========  ===========================================================================================
+
 Conventions: TV :math:`= \\tfrac12\\|p-q\\|_1`; KL natural log; JS :math:`\\tfrac12`-weighted, natural log
 (:math:`\\le \\ln 2`); Hellinger :math:`H^2 = 1 - \\int\\sqrt{pq}`, value :math:`H`; W2 the distance (not squared).
 
@@ -32,8 +46,10 @@ from typing import Any
 import numpy as np
 from scipy import integrate, linalg, special
 
+from theorylab.divergences import singular as sg
 from theorylab.divergences.estimate import Estimate, Uncertainty, exact_estimate
 from theorylab.divergences.quadrature import js_quad_1d
+from theorylab.errors import ConfigError
 
 __all__ = [
     "hellinger_gaussian",
@@ -52,11 +68,25 @@ _EPSREL = 1e-11
 
 def _params(p: Any, q: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     for law in (p, q):
-        if not (hasattr(law, "mean") and hasattr(law, "covariance") and hasattr(law, "cholesky")):
+        if not (hasattr(law, "mean") and hasattr(law, "covariance") and hasattr(law, "eigh")):
             raise TypeError(f"expected a Gaussian, got {law!r}")
     if p.dim != q.dim:
         raise ValueError(f"dimensions differ: {p.dim} and {q.dim}")
     return p.mean(), p.covariance(), q.mean(), q.covariance()
+
+
+def _singular_route(name: str, p: Any, q: Any, func: Any) -> Estimate | None:
+    """None for two definite laws; otherwise the exact value for mutually singular laws, or ``func`` on the
+    common support (:mod:`theorylab.divergences.singular`)."""
+    _params(p, q)
+    if not (sg.is_singular(p) or sg.is_singular(q)):
+        return None
+    pair = sg.reduce_to_common_support(p, q)
+    if pair is None:
+        return sg.mutually_singular_estimate(name, p, q)
+    if pair == ():
+        return sg.zero_estimate(name)
+    return sg.reduced_method(func(*pair), pair[0].dim, p.dim)
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -121,6 +151,9 @@ def kl_gaussian(p: Any, q: Any) -> Estimate:
     Estimate
         ``name="KL"``, uncertainty ``exact``.
     """
+    special_case = _singular_route("KL", p, q, kl_gaussian)
+    if special_case is not None:
+        return special_case
     m1, c1, m2, c2 = _params(p, q)
     return exact_estimate("KL", _kl_raw(m1, c1, m2, c2), "closed form (Gaussian KL, whitened, cancellation-free)")
 
@@ -145,13 +178,18 @@ def w2_gaussian(p: Any, q: Any) -> Estimate:
     :math:`W_2 = 5\\cdot10^{-7}`, which would flatten the log-log fits of the convergence claims. The tests check
     both against each other where POT is accurate, and against 50-digit mpmath near 0.
 
+    Singular (PSD) covariances: the Procrustes identity holds for any factors :math:`\\Sigma_i = A_iA_i^\\top`, so
+    the eigen factors :math:`U\\operatorname{diag}(\\sqrt\\lambda)` of a singular law are used
+    (:meth:`~theorylab.distributions.Gaussian.sqrt_factor`); ``scipy.linalg.sqrtm`` is avoided (inaccurate, possibly
+    complex, on singular matrices). The tests compare with POT's ``bures_wasserstein_distance`` on singular pairs.
+
     Returns
     -------
     Estimate
         ``name="W2"``, uncertainty ``exact``.
     """
-    m1, c1, m2, c2 = _params(p, q)
-    l1, l2 = np.linalg.cholesky(c1), np.linalg.cholesky(c2)
+    m1, _, m2, _ = _params(p, q)
+    l1, l2 = p.sqrt_factor(), q.sqrt_factor()
     pmat, _, qmat_t = np.linalg.svd(l1.T @ l2)
     u = qmat_t.T @ pmat.T
     bures_sq = float(np.sum((l1 - l2 @ u) ** 2))
@@ -181,24 +219,33 @@ def hellinger_gaussian(p: Any, q: Any) -> Estimate:
     Estimate
         ``name="Hellinger"`` (the value is :math:`H \\in [0, 1]`), uncertainty ``exact``.
     """
+    special_case = _singular_route("Hellinger", p, q, hellinger_gaussian)
+    if special_case is not None:
+        return special_case
     h2 = -math.expm1(min(_log_bhattacharyya(p, q), 0.0))
     return exact_estimate("Hellinger", math.sqrt(max(h2, 0.0)), "closed form (Bhattacharyya coefficient)")
 
 
-def js_gaussian(p: Any, q: Any) -> Estimate:
-    """Jensen–Shannon divergence between 1D Gaussians, :math:`\\tfrac12 KL(P\\|M) + \\tfrac12 KL(Q\\|M)`, natural log,
-    by ``scipy.integrate.quad`` (no closed form exists: :math:`M` is a mixture); the uncertainty is quad's error.
+def js_gaussian(p: Any, q: Any, *, n: int | None = None, rng: np.random.Generator | None = None,
+                level: float = 0.95) -> Estimate:
+    """Jensen–Shannon divergence between Gaussians in any dimension, :math:`\\tfrac12 KL(P\\|M) + \\tfrac12
+    KL(Q\\|M)`, natural log (no closed form exists: :math:`M` is a mixture).
 
-    Raises
-    ------
-    NotImplementedError
-        In ``d >= 2``: use :func:`theorylab.divergences.montecarlo.js_monte_carlo`.
+    * ``d = 1``: ``scipy.integrate.quad`` (uncertainty ``quadrature``, quad's error estimate);
+    * ``d >= 2``: Monte Carlo in simultaneously diagonalised coordinates, CLT interval at ``level`` intersected with
+      rigorous bounds (:func:`theorylab.divergences.gaussian_mc.js_gaussian_mc`; ``n`` draws per law, default
+      :data:`~theorylab.divergences.gaussian_mc.DEFAULT_MC_SAMPLES`; ``rng`` default seeded, deterministic);
+    * singular laws: exact :math:`\\ln 2` for different affine hulls, else the above on the common support.
     """
-    _params(p, q)
-    if p.dim != 1:
-        raise NotImplementedError("JS between Gaussians in d >= 2 has no closed form; use "
-                                  "theorylab.divergences.montecarlo.js_monte_carlo")
-    return js_quad_1d(p, q)
+    from theorylab.divergences import gaussian_mc as mc
+
+    def route(a: Any, b: Any) -> Estimate:
+        if a.dim == 1:
+            return js_quad_1d(a, b)
+        return mc.js_gaussian_mc(a, b, mc.DEFAULT_MC_SAMPLES if n is None else n, rng, level=level)
+
+    special_case = _singular_route("JS", p, q, route)
+    return special_case if special_case is not None else route(p, q)
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -458,14 +505,32 @@ def tv_gaussian_2d_quad(p: Any, q: Any) -> Estimate:
                     Uncertainty("quadrature", max(total - error, 0.0), min(total + error, 1.0), None, note))
 
 
-def tv_gaussian(p: Any, q: Any) -> Estimate:
-    """Total variation :math:`\\tfrac12\\|p - q\\|_1` between Gaussians: exact in ``d = 1``
-    (:func:`tv_gaussian_1d`), quadrature in ``d = 2`` (:func:`tv_gaussian_2d_quad`), a rigorous interval in
-    ``d >= 3`` (:func:`tv_gaussian_bounds`; for a point estimate with a CI use
-    :func:`theorylab.divergences.montecarlo.tv_monte_carlo`)."""
-    _params(p, q)
-    if p.dim == 1:
-        return tv_gaussian_1d(p, q)
-    if p.dim == 2:
-        return tv_gaussian_2d_quad(p, q)
-    return tv_gaussian_bounds(p, q)
+_TV_METHODS = ("auto", "bounds", "mc")
+
+
+def tv_gaussian(p: Any, q: Any, *, method: str = "auto", n: int | None = None,
+                rng: np.random.Generator | None = None, level: float = 0.95) -> Estimate:
+    """Total variation :math:`\\tfrac12\\|p - q\\|_1` between Gaussians in any dimension.
+
+    ``method="auto"``: exact in ``d = 1`` (:func:`tv_gaussian_1d`), quadrature in ``d = 2``
+    (:func:`tv_gaussian_2d_quad`), Monte Carlo in diagonalised coordinates with a CLT interval at ``level``
+    intersected with the rigorous bounds in ``d >= 3`` (:func:`theorylab.divergences.gaussian_mc.tv_gaussian_mc`;
+    ``n``, ``rng`` as in :func:`js_gaussian`). ``"mc"``: that Monte Carlo route in any ``d``. ``"bounds"``: the
+    rigorous interval of :func:`tv_gaussian_bounds` only (no randomness; Devroye–Mehrabian–Reddad for equal
+    means). Singular laws: exactly 1 for different affine hulls, else the above on the common support."""
+    from theorylab.divergences import gaussian_mc as mc
+
+    if method not in _TV_METHODS:
+        raise ConfigError(f"method: must be one of {', '.join(_TV_METHODS)}, got {method!r}")
+
+    def route(a: Any, b: Any) -> Estimate:
+        if method == "bounds":
+            return tv_gaussian_bounds(a, b)
+        if method == "auto" and a.dim == 1:
+            return tv_gaussian_1d(a, b)
+        if method == "auto" and a.dim == 2:
+            return tv_gaussian_2d_quad(a, b)
+        return mc.tv_gaussian_mc(a, b, mc.DEFAULT_MC_SAMPLES if n is None else n, rng, level=level)
+
+    special_case = _singular_route("TV", p, q, route)
+    return special_case if special_case is not None else route(p, q)

@@ -52,7 +52,7 @@ __all__ = [
 EMD_MAX_POINTS = 5000
 #: Number of random directions of the sliced W2 (Monte Carlo error of SW2^2 ~ its spread / sqrt(200), a few %).
 DEFAULT_N_PROJECTIONS = 200
-_W2_METHODS = ("auto", "quantile", "sorted", "emd", "sliced")
+_W2_METHODS = ("auto", "quantile", "sorted", "bounds", "emd", "sliced")
 
 
 def _as_samples(x: Any, name: str) -> np.ndarray:
@@ -127,7 +127,12 @@ def w2_samples(
 ) -> Estimate:
     """Wasserstein-2 distance between the empirical law of ``x`` and a reference, with a bootstrap CI.
 
-    Methods (``method="auto"`` picks the first that applies):
+    Methods (``method="auto"`` picks the first that applies; in ``d >= 2`` it is ``"bounds"``):
+
+    * ``"bounds"`` (any d, the default in ``d >= 2``): a confidence interval for the **true** W2
+      (:func:`theorylab.divergences.w2_bounds.w2_samples_bounds`: Gelbrich and DKW-projection lower bounds, a
+      batch Jensen upper bound); unlike the plug-in routes below its interval does not inherit the plug-in bias.
+      ``n_boot`` and ``level`` are passed on; ``n_reference`` and ``n_projections`` are not used.
 
     * ``"quantile"`` (1D, reference a Gaussian or Gaussian mixture): the exact distance between the empirical
       measure :math:`\\hat P_n` and the law :math:`G`,
@@ -182,12 +187,19 @@ def w2_samples(
             method = "quantile"
         elif d == 1:
             method = "sorted"
+        elif d >= 2:
+            method = "bounds"
         else:
             if law is not None:
                 m = int(n_reference) if n_reference is not None else n
             else:
                 m = _as_samples(reference, "reference").shape[0]
             method = "emd" if max(n, m) <= EMD_MAX_POINTS else "sliced"
+    if method == "bounds":
+        from theorylab.divergences.w2_bounds import w2_samples_bounds
+
+        ref = reference if law is not None else _as_samples(reference, "reference")
+        return w2_samples_bounds(xs, ref, rng, level=level, n_boot=n_boot)
     if method == "quantile":
         if not exact_1d:
             raise ConfigError("method: 'quantile' needs 1D samples and a Gaussian or GaussianMixture reference")
