@@ -184,7 +184,7 @@ def measure(cfg: MeasureConfig, *, device: Any = None) -> MeasureResult:
         options: Mapping[str, Any] = {}
         if output.method == "samples":
             options = {"rng": np.random.default_rng([m.seed, _name_key(name)])}
-        estimates.append(_compare(compare, output, name, setup.target, options))
+        estimates.append(compare(output, name, setup.target, **options))
     details: dict[str, Any] = {"N": int(setup.grid.N), "T": float(setup.grid.T)}
     if cfg.score.kind == "learned" and cfg.score.profile_times > 0 and hasattr(setup.target, "ou_marginal"):
         profile_estimates, details["score_error"] = _measured_M(cfg, setup)
@@ -215,42 +215,6 @@ def _measured_M(cfg: MeasureConfig, setup: Setup) -> tuple[list[Any], dict[str, 
                                                      float(profile.l2_upper[i_l2]), level=0.95,
                                                      note=f"at t = {profile.times[i_l2]:.4g}"))
     return [sup, l2], profile.to_json()
-
-
-def _compare(compare: Any, output: Any, name: str, target: Any, options: Mapping[str, Any]) -> Any:
-    """``laws.compare.compare``, except W2 in 2D between a grid law (or a tabulated Gaussian output law) and a law
-    without a closed-form route, which goes to :func:`theorylab.divergences.grid_w2.w2_grid_2d` (exact transport
-    between node masses, discretisation bound from the cell size; ``GridLaw.divergence`` refuses W2 in 2D, and
-    ``theorylab/laws`` is being redesigned, so the route is added here: move it into ``GridLaw.divergence`` when that
-    lands). For a grid law, its own refinement TV error ``e`` is folded in through :math:`W_2 \\le D\\sqrt{TV}` on the
-    grid's domain of diameter ``D``."""
-    import math
-
-    from theorylab.divergences.estimate import Estimate, Uncertainty
-    from theorylab.divergences.grid_w2 import w2_grid_2d
-
-    if str(name).lower() != "w2" or output.dim != 2 or output.method not in ("grid", "exact"):
-        return compare(output, name, target, **options)
-    if output.method == "exact":
-        try:
-            return compare(output, name, target, **options)
-        except (ConfigError, NotImplementedError):
-            from theorylab.laws.compare import tabulate
-
-            law = tabulate(output.law, target)
-            est = w2_grid_2d(output.law, law.axes, target)
-            return est
-    law = output.law
-    est = w2_grid_2d(law.density, law.axes, target)
-    err = getattr(law, "error_estimate", None)
-    u = est.uncertainty
-    if not err:
-        return est
-    diameter = math.hypot(*(a[-1] - a[0] for a in law.axes))
-    widen = diameter * math.sqrt(err)
-    return Estimate(est.name, est.value, est.method + " (grid law)",
-                    Uncertainty("grid", max(u.lower - widen, 0.0), u.upper + widen, None,
-                                u.note + f"; widened by D sqrt(refinement TV {err:.3g}) = {widen:.3g}"))
 
 
 def _name_key(name: str) -> int:
