@@ -108,8 +108,7 @@ class Gaussian(ForwardMarginalsMixin, Distribution):
                 raise ConfigError(f"{key_of(key, 'basis')}: must be a finite ({self.dim}, {self.dim}) matrix")
             if float(np.max(np.abs(u.T @ u - np.eye(self.dim)))) > 1e-10:
                 raise ConfigError(f"{key_of(key, 'basis')}: columns must be orthonormal")
-        cov = np.diag(lam) if u is None else (u * lam) @ u.T
-        self._cov = 0.5 * (cov + cov.T)
+        self._cov_dense = None  # built on first use (O(d^3) with a basis): the O(d) routes never need it
         top = float(np.max(lam))
         lam = np.where(lam <= PSD_EIGEN_RTOL * top, 0.0, lam)
         self._eigen = (lam.copy(), None if u is None else u.copy())
@@ -117,12 +116,37 @@ class Gaussian(ForwardMarginalsMixin, Distribution):
         return self
 
     def _finish(self) -> None:
-        singular = self._eigen is not None and not bool(np.all(self._eigen[0] > 0.0))
-        try:
-            self._chol: np.ndarray | None = None if singular else np.linalg.cholesky(self._cov)
-        except np.linalg.LinAlgError:
-            self._chol = None
+        self._chol_value: np.ndarray | None | bool = False  # False: not computed yet (lazy, like the dense cov)
         self._cache: dict[torch.device, tuple[torch.Tensor, torch.Tensor]] = {}
+
+    @property
+    def _cov(self) -> np.ndarray:
+        """The dense covariance, built from the eigendecomposition on first use when the law was given by it."""
+        if self._cov_dense is None:
+            lam, u = self._eigen  # type: ignore[misc]
+            cov = np.diag(lam) if u is None else (u * lam) @ u.T
+            self._cov_dense = 0.5 * (cov + cov.T)
+        return self._cov_dense
+
+    @_cov.setter
+    def _cov(self, value: np.ndarray) -> None:
+        self._cov_dense = value
+
+    @property
+    def _chol(self) -> np.ndarray | None:
+        """The Cholesky factor (None for a singular law), computed on first use."""
+        if self._chol_value is False:
+            singular = self._eigen is not None and not bool(np.all(self._eigen[0] > 0.0))
+            try:
+                self._chol_value = None if singular else np.linalg.cholesky(self._cov)
+            except np.linalg.LinAlgError:
+                self._chol_value = None
+        return self._chol_value  # type: ignore[return-value]
+
+    def eigen_parts(self) -> tuple[np.ndarray, np.ndarray | None]:
+        """``(lambda, U or None)`` without copies (internal fast routes; do not modify)."""
+        self.eigh()
+        return self._eigen  # type: ignore[return-value]
 
     # ---- parameters ---------------------------------------------------------------------------------------------
     def mean(self) -> np.ndarray:
@@ -170,6 +194,8 @@ class Gaussian(ForwardMarginalsMixin, Distribution):
     @property
     def is_singular(self) -> bool:
         """True when :math:`\\Sigma` is singular (the law has no density on :math:`\\mathbb R^d`)."""
+        if self._eigen is not None:
+            return not bool(np.all(self._eigen[0] > 0.0))
         return self._chol is None
 
     def sqrt_factor(self) -> np.ndarray:
