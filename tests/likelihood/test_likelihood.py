@@ -119,7 +119,7 @@ def test_cost_guard_counts_autograd_trace_as_d_probes():
            "score": {"kind": "perturbed", "error": "smooth", "M": 0.1},
            "likelihood": {"n_data": 10, "max_cost": 1e4}}
     with pytest.raises(ConfigError, match="likelihood.max_cost"):
-        likelihood(validate(raw, LikelihoodConfig))  # 4 * 10 * 4 * 210 = 3.4e4 > 1e4
-    raw["likelihood"].update(method="hutchinson", probes=1)  # 4 * 10 * (1 + 4 companion) * 210: refused too
+        likelihood(validate(raw, LikelihoodConfig))  # 4 * 10 * 4 * 72 = 1.2e4 > 1e4
+    raw["likelihood"].update(method="hutchinson", probes=1)  # 4 * 10 * (1 + 4 companion) * 72: refused too
     with pytest.raises(ConfigError, match="likelihood.max_cost"):
         likelihood(validate(raw, LikelihoodConfig))
