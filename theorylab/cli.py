@@ -108,6 +108,15 @@ def _build_parser() -> argparse.ArgumentParser:
     experiment.add_argument("--quiet", action="store_true", help="no progress bars")
     experiment.set_defaults(handler=_cmd_experiment)
 
+    likelihood = sub.add_parser("likelihood", help="NLL (nats, bits/dim) of data under the probability-flow ODE, "
+                                "checked against the closed form where the target allows")
+    _add_config(likelihood, "config with [target], [process], [score], [likelihood] (keys: theorylab.likelihood.config);"
+                " an experiment with an [experiment] table runs the likelihood-bound study", "likelihood.eps=1e-3")
+    likelihood.add_argument("--json", action="store_true", help="print the result as JSON")
+    likelihood.add_argument("--out", default=None, metavar="DIR", help="report folder of the bound study (default "
+                            "reports/likelihood)")
+    likelihood.set_defaults(handler=_cmd_likelihood)
+
     gan = sub.add_parser("gan", help="GAN lab: the optimal discriminator and value identity, or training")
     _add_config(gan, "config with a [gan] table (mode = exact | discriminator | train)", "gan.generator_loss=minimax")
     gan.add_argument("--out", default=None, metavar="DIR", help="output folder (default reports/gan/<name>)")
@@ -284,6 +293,22 @@ def _cmd_gan(args: argparse.Namespace) -> int:
             lo, hi = value.get("lower"), value.get("upper")
             interval = f" [{lo:.6g}, {hi:.6g}]" if lo is not None and hi is not None else ""
             print(f"{key:>22}: {value['value']:.10g}{interval}")
+    return EXIT_OK
+
+
+def _cmd_likelihood(args: argparse.Namespace) -> int:
+    from theorylab.config import apply_overrides, load_toml, validate
+    from theorylab.likelihood import LikelihoodConfig, likelihood
+
+    raw = apply_overrides(load_toml(args.config), args.overrides)
+    if "experiment" in raw:
+        from theorylab.likelihood.report import run_bound_study
+
+        result = run_bound_study(raw, out=Path(args.out or "reports/likelihood"))
+        print(json.dumps(result, indent=2) if args.json else result["text"])
+        return EXIT_OK
+    result = likelihood(validate(raw, LikelihoodConfig))
+    print(json.dumps(result.to_json(), indent=2) if args.json else result.text())
     return EXIT_OK
 
 

@@ -199,3 +199,25 @@ PSD_EIGEN_RTOL: float = 1e-11
 #: a genuinely different support (another subspace, a mean off the hull) differs at O(1) or at the typed offset,
 #: >= 1e-6 in any meaningful config.
 SUPPORT_RTOL: float = 1e-9
+#: Quadrature tolerances of the bias term of the probability-flow flow map (theorylab.likelihood.gaussian): the
+#: integrand g^2 / sqrt(v) is smooth and positive on [eps, T], so quad_vec reaches them in a few dozen nodes; an
+#: absolute 1e-13 on integrals of size O(1)-O(10^2) keeps the closed-form NLL exact to ~1e-12 nats per coordinate,
+#: far below any ODE discretisation (>= 1e-9 at rtol 1e-10) that it is compared with.
+LIKELIHOOD_QUAD_EPSABS: float = 1e-13
+LIKELIHOOD_QUAD_EPSREL: float = 1e-12
+
+#: Absolute agreement (nats per sample) between the probability-flow ODE log-density integrated by solve_ivp with
+#: rtol = atol = 1e-10 and the closed form (theorylab.likelihood.gaussian), or between the two sides of the
+#: instantaneous change of variables log p_T(x_T) - log p_0(x_0) = -int div, for states of size O(1)-O(10) over
+#: horizons T <= 3 and d <= 8: the global error of an adaptive RK method is ~10-100x its local tolerance times the
+#: number of accumulated terms (d + 1 here), i.e. <= ~1e-7; a wrong factor (1/2 on g^2, a sign of the divergence)
+#: shows up at >= 1e-2.
+LIKELIHOOD_ODE_ATOL: float = 1e-6
+
+#: Coverage test of the likelihood's 95 % interval: the 99 % Wilson interval [L, U] of the measured coverage must
+#: have L > COVERAGE_FLOOR (the interval covers clearly more often than 90 %) and U >= the nominal 0.95 (no
+#: significant undercoverage). With R = 1000 repetitions a correct 95 % interval passes unless the measured coverage
+#: falls 2.6 standard errors below 0.95 (p ~ 0.005), while a 90 % interval mislabelled 95 % has U >= 0.95 only 3.7
+#: standard errors above its mean (p ~ 1e-4): it fails.
+COVERAGE_FLOOR: float = 0.90
+COVERAGE_WILSON_LEVEL: float = 0.99

@@ -134,8 +134,10 @@ def sliced_w2(a: np.ndarray, b: np.ndarray, projections: np.ndarray) -> float:
 
     the order statistics of the projections matched (the optimal 1D coupling of two uniform empirical measures of
     the same size). This is ``ot.sliced_wasserstein_distance(a, b, projections=projections, p=2)`` (checked in the
-    tests), written here because POT's 1D solver serves unequal weights through a ``searchsorted`` per direction
-    (~0.1 s per call at n = 2000, L = 200), and the bootstrap needs hundreds of calls; sorting is ~50x faster.
+    tests), written here because POT's 1D solver serves unequal weights through a ``searchsorted`` per direction,
+    and the bootstrap needs hundreds of calls: measured by ``benchmarks/bench_sliced_w2.py`` (same samples, same
+    directions, n = 2000, L = 200, d = 2, median of 20), POT takes 0.36 s per call and this function 0.047 s, a
+    ratio of 7.7 (load average ~5 on 2 cores), with values equal to 4e-15.
     """
     if a.shape != b.shape:
         raise ValueError(f"sliced_w2: samples must have the same shape, got {a.shape} and {b.shape}")
