@@ -154,8 +154,7 @@ def build_setup(cfg: MeasureConfig) -> Setup:
             raise ConfigError(f"sampler.start: 'marginal' needs a target with exact marginals; target.kind "
                               f"{cfg.target['kind']!r} is sample-only")
         alpha, sigma = process.marginal_coefficients(grid.T)
-        d = target.dim
-        initial = target.affine_pushforward(float(alpha) * np.eye(d), np.zeros(d), float(sigma) ** 2 * np.eye(d))
+        initial = target.affine_pushforward(float(alpha), 0.0, float(sigma) ** 2)
     return Setup(target, process, grid, sampler, score, initial)
 
 

@@ -255,7 +255,16 @@ class Gaussian(ForwardMarginalsMixin, Distribution):
         :math:`\\mathcal N(A\\mu + b, A\\Sigma A^\\top + N)`. Shapes as in :mod:`theorylab.distributions.affine`.
 
         A singular result is refused for a definite ``self`` (as before: a map that loses rank is usually a slip)
-        and allowed when ``self`` is singular (e.g. the OU marginal at ``t = 0`` of a singular target)."""
+        and allowed when ``self`` is singular (e.g. the OU marginal at ``t = 0`` of a singular target).
+
+        With scalar ``A = a`` and ``noise_cov = v`` (the marginals of the isotropic forward processes) and a law stored
+        by its eigendecomposition, the result keeps it: :math:`\\mathcal N(a\\mu + b, U\\operatorname{diag}(a^2\\lambda
+        + v)U^\\top)`, O(d), no dense covariance."""
+        if self._eigen is not None and self._cov_dense is None and np.ndim(A) == 0 and np.ndim(noise_cov) == 0:
+            a, v = float(A), float(noise_cov)
+            lam, u = self._eigen
+            shift = np.broadcast_to(np.asarray(b, dtype=np.float64), (self.dim,))
+            return Gaussian.from_eigen(a * self._mean + shift, a * a * lam + v, basis=u)
         matrix, shift, noise = parse_affine(A, b, noise_cov, self.dim)
         mean, cov = pushforward_gaussian(self._mean, self._cov, matrix, shift, noise)
         try:

@@ -134,6 +134,24 @@ def _kl_raw(m1: np.ndarray, c1: np.ndarray, m2: np.ndarray, c2: np.ndarray) -> f
     return max(0.5 * (float(np.sum(_x_minus_log1p(x))) + float(w @ w)), 0.0)
 
 
+def _common_eigenbasis(p: Any, q: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """``(lambda_p, lambda_q, U^T(mu_p - mu_q))`` when both laws are definite Gaussians stored with the same
+    eigenbasis (:meth:`~theorylab.distributions.Gaussian.eigen_parts`: both diagonal, or equal bases, as the exact
+    route's output law and its target are): the closed forms are then sums over coordinates, O(d) after the one
+    projection of the means, and no dense covariance is built. None otherwise."""
+    if not (hasattr(p, "eigen_parts") and hasattr(q, "eigen_parts")) or p.dim != q.dim:
+        return None
+    if p._eigen is None or q._eigen is None:  # not given by eigendecomposition: the dense forms apply
+        return None
+    (lp, up), (lq, uq) = p.eigen_parts(), q.eigen_parts()
+    if not ((up is None and uq is None) or (up is not None and uq is not None and (up is uq or np.array_equal(up, uq)))):
+        return None
+    if not (np.all(lp > 0.0) and np.all(lq > 0.0)):
+        return None
+    delta = p.mean() - q.mean()
+    return lp, lq, (delta if up is None else up.T @ delta)
+
+
 def kl_gaussian(p: Any, q: Any) -> Estimate:
     """:math:`KL(P\\|Q)` between Gaussians in any dimension (closed form, natural log).
 
@@ -151,6 +169,12 @@ def kl_gaussian(p: Any, q: Any) -> Estimate:
     Estimate
         ``name="KL"``, uncertainty ``exact``.
     """
+    common = _common_eigenbasis(p, q)
+    if common is not None:  # sum over the shared eigen-coordinates of x - log(1 + x), x = lp/lq - 1
+        lp, lq, delta = common
+        x = (lp - lq) / lq
+        value = 0.5 * float(np.sum(x - np.log1p(x)) + np.sum(delta * delta / lq))
+        return exact_estimate("KL", max(value, 0.0), "closed form (Gaussian KL in the shared eigenbasis, O(d))")
     special_case = _singular_route("KL", p, q, kl_gaussian)
     if special_case is not None:
         return special_case
@@ -188,6 +212,13 @@ def w2_gaussian(p: Any, q: Any) -> Estimate:
     Estimate
         ``name="W2"``, uncertainty ``exact``.
     """
+    common = _common_eigenbasis(p, q)
+    if common is not None:  # commuting covariances: W2^2 = |Delta|^2 + sum (sqrt lp - sqrt lq)^2, cancellation-free
+        lp, lq, delta = common
+        root_gap = (lp - lq) / (np.sqrt(lp) + np.sqrt(lq))
+        value = math.sqrt(float(np.sum(delta * delta) + np.sum(root_gap * root_gap)))
+        return exact_estimate("W2", value, "closed form (Bures-Wasserstein, commuting covariances in the shared "
+                                           "eigenbasis, O(d))")
     m1, _, m2, _ = _params(p, q)
     l1, l2 = p.sqrt_factor(), q.sqrt_factor()
     pmat, _, qmat_t = np.linalg.svd(l1.T @ l2)
@@ -219,6 +250,14 @@ def hellinger_gaussian(p: Any, q: Any) -> Estimate:
     Estimate
         ``name="Hellinger"`` (the value is :math:`H \\in [0, 1]`), uncertainty ``exact``.
     """
+    common = _common_eigenbasis(p, q)
+    if common is not None:  # log BC = sum 1/4 log(1 - r^2) - 1/4 sum delta^2/(lp + lq), r = (lp - lq)/(lp + lq)
+        lp, lq, delta = common
+        r = (lp - lq) / (lp + lq)
+        log_bc = 0.25 * float(np.sum(np.log1p(-r * r))) - 0.25 * float(np.sum(delta * delta / (lp + lq)))
+        h2 = -math.expm1(min(log_bc, 0.0))
+        return exact_estimate("Hellinger", math.sqrt(max(h2, 0.0)), "closed form (Bhattacharyya coefficient in the "
+                                                                     "shared eigenbasis, O(d))")
     special_case = _singular_route("Hellinger", p, q, hellinger_gaussian)
     if special_case is not None:
         return special_case

@@ -112,13 +112,48 @@ def chain_moments(chain: Any, score: Any, dim: int, mean: np.ndarray, cov: np.nd
         for tr in step.transitions:
             a = transition_map(tr, ev)
             mean = op_apply(a.M, mean) + a.m
-            cov = op_matmul(op_matmul(a.M, cov), np.transpose(a.M) if np.ndim(a.M) == 2 else a.M)
-            cov = op_dense(cov, dim)
-            if tr.var > 0.0:
-                cov = cov + tr.var * np.eye(dim)
-            cov = 0.5 * (cov + cov.T)
+            if np.ndim(cov) == 1 and np.ndim(a.M) <= 1:  # diagonal operators on a diagonal covariance: O(d)
+                cov = a.M * a.M * cov + tr.var
+            else:
+                cov = op_matmul(op_matmul(a.M, cov), np.transpose(a.M) if np.ndim(a.M) == 2 else a.M)
+                cov = op_dense(cov, dim)
+                if tr.var > 0.0:
+                    cov = cov + tr.var * np.eye(dim)
+                cov = 0.5 * (cov + cov.T)
             count += 1
     return mean, cov, count
+
+
+class _EigenScore:
+    """A score seen in its eigenbasis: ``affine(t)`` returns the diagonal ``(a, c)`` of ``score.eigen_affine``."""
+
+    def __init__(self, score: Any, dim: int):
+        self._score = score
+        self.dim = dim
+
+    def affine(self, t: float):
+        return self._score.eigen_affine(t)
+
+
+def _eigen_route(score: Any, initial: Any) -> tuple[np.ndarray | None, np.ndarray, np.ndarray] | None:
+    """``(U, mean, variances)`` of the initial law in the score's eigenbasis when the O(d) route applies: the score
+    has an eigen form (:meth:`theorylab.scores.base.Score.eigenbasis`) and the initial law is isotropic (the process
+    prior) or diagonal in the same basis. None otherwise (the dense recursion is used)."""
+    getter = getattr(score, "eigenbasis", None)
+    if getter is None:
+        return None
+    available, basis = getter()
+    if not available or not hasattr(initial, "eigen_parts"):
+        return None
+    lam0, u0 = initial.eigen_parts()
+    isotropic = bool(np.all(lam0 == lam0[0])) and (u0 is None or np.array_equal(initial.covariance(),
+                                                                                lam0[0] * np.eye(lam0.size)))
+    same = (u0 is None and basis is None) or (u0 is not None and basis is not None and
+                                              (u0 is basis or np.array_equal(u0, basis)))
+    if not (isotropic or same):
+        return None
+    mean = initial.mean()
+    return basis, (mean if basis is None else basis.T @ mean), lam0.copy()
 
 
 def _gaussian_moments(law: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -182,6 +217,18 @@ def gaussian_output_law(score: Any, sampler: Any, grid: Any, *, process: Any = N
             f"atol={FLOW_ATOL:g}); the torch sampler differs from the exact flow by its own solver error "
             f"(rtol={declared.rtol:g}, atol={declared.atol:g})"))
     else:
+        eigen = _eigen_route(score, initial_law(process, d, initial))
+        if eigen is not None:
+            basis, mean_t, var_t = eigen
+            mean_t, var_t, count = chain_moments(declared, _EigenScore(score, d), d, mean_t, var_t, sampler.name)
+            details.update(transitions=count, basis="target eigenbasis" if basis is not None else "standard (diagonal)")
+            error = ErrorControl("rounding", 0.0, (
+                f"exact to rounding: mean/variance recursion of the {count} affine transitions of {sampler.name!r} "
+                f"({grid.N} steps; the sampler's own step functions run on diagonal affine values in the target's "
+                "eigenbasis, O(d) per step), float64"))
+            law = Gaussian.from_eigen(mean_t if basis is None else basis @ mean_t, np.maximum(var_t, 0.0),
+                                      basis=basis)
+            return OutputLaw(law, "exact", sampler.name, error, details)
         mean, cov, count = chain_moments(declared, score, d, mean, cov, sampler.name)
         details["transitions"] = count
         error = ErrorControl("rounding", 0.0, (

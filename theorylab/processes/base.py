@@ -126,7 +126,7 @@ class Process(abc.ABC):
         dim = int(dim)
         if dim < 1:
             raise ConfigError(f"process.dim: must be >= 1, got {dim}")
-        return Gaussian(np.zeros(dim), self.prior_std**2 * np.eye(dim))
+        return Gaussian.from_eigen(np.zeros(dim), np.full(dim, self.prior_std**2))  # diagonal: no dense d x d
 
     def drift_rate(self, t: float) -> float:
         """The scalar :math:`a(t)` of the linear drift :math:`f(t, x) = a(t)\\,x` (read off :meth:`drift`)."""

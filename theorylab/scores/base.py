@@ -42,6 +42,17 @@ class Score(abc.ABC):
         """``(A, b)`` with :math:`s(t, x) = x A^\\top + b`, or ``None`` when the score is not affine in ``x``."""
         return None
 
+    def eigenbasis(self) -> tuple[bool, np.ndarray | None]:
+        """``(available, U)``: whether :meth:`eigen_affine` is available, and the fixed orthonormal basis
+        :math:`U` (None: the standard basis) in which every :math:`A_t` is diagonal."""
+        return False, None
+
+    def eigen_affine(self, t: float) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(a, c)`` with :math:`A_t = U\\operatorname{diag}(a)U^\\top` and :math:`b_t = Uc` (the score in the
+        coordinates :math:`\\tilde y = U^\\top y`: :math:`\\tilde s = a \\odot \\tilde y + c`), or None. O(d) per
+        time: the exact route of :mod:`theorylab.laws` then costs O(d) per step."""
+        return None
+
 
 def check_nonnegative(name: str, value: Any) -> float:
     """Validate a finite scalar ``>= 0`` (ConfigError ``"<name>: must be >= 0"`` otherwise)."""

@@ -71,5 +71,20 @@ class BiasedScore(Score):
         A, b = ab
         return np.asarray(A, dtype=np.float64), np.asarray(b, dtype=np.float64) + self._shift
 
+    def eigenbasis(self):
+        """The base score's eigenbasis (a constant bias keeps :math:`A_t`)."""
+        getter = getattr(self.base, "eigenbasis", None)
+        return getter() if getter is not None else (False, None)
+
+    def eigen_affine(self, t: float):
+        """``(a, c + M U^T u)`` when the base score has an eigen form, else ``None``."""
+        getter = getattr(self.base, "eigen_affine", None)
+        ac = getter(t) if getter is not None else None
+        if ac is None:
+            return None
+        _, basis = self.eigenbasis()
+        shift = self._shift if basis is None else basis.T @ self._shift
+        return ac[0], ac[1] + shift
+
     def __repr__(self) -> str:
         return f"BiasedScore({self.base!r}, M={self.M!r}, direction={self.direction.tolist()!r})"

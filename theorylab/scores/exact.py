@@ -128,6 +128,38 @@ class ExactScore(Score):
 
         return self._affine.get(key, make)
 
+    # ------------------------------------------------------------------ eigen form (O(d) exact route)
+    def eigenbasis(self):
+        """``(True, U)`` for a Gaussian target in the continuous convention (U from ``target.eigen_parts()``, None when
+        the covariance is diagonal), else ``(False, None)``."""
+        if self.convention != "reverse-em" or not _is_gaussian(self.target) or not hasattr(self.target, "eigen_parts"):
+            return False, None
+        return True, self.target.eigen_parts()[1]
+
+    def eigen_affine(self, t: float):
+        """In the target's eigenbasis, :math:`p_t = \\mathcal N(\\alpha_t\\mu, \\alpha_t^2\\Sigma + \\sigma_t^2 I)` has
+        :math:`a = -1/(\\alpha_t^2\\lambda + \\sigma_t^2)` and :math:`c = \\alpha_t\\tilde\\mu/(\\alpha_t^2\\lambda +
+        \\sigma_t^2)`, :math:`\\tilde\\mu = U^\\top\\mu` (O(d) per time after the one decomposition). None where
+        :math:`p_t` is singular (t = 0 with a singular target) or the form does not apply."""
+        available, basis = self.eigenbasis()
+        if not available:
+            return None
+        t = float(t)
+        if self._ou:
+            alpha, var = float(np.exp(-t)), float(-np.expm1(-2.0 * t))
+        else:
+            a, sg = self.process.marginal_coefficients(t)
+            alpha, var = float(a), float(sg) ** 2
+        lam, _ = self.target.eigen_parts()
+        if getattr(self, "_eigen_mean", None) is None:  # U^T mu once (O(d^2)), then O(d) per time
+            mean = self.target.mean()
+            self._eigen_mean = mean if basis is None else basis.T @ mean
+        mu = self._eigen_mean
+        total = alpha * alpha * lam + var
+        if not np.all(total > 0.0):
+            return None
+        return -1.0 / total, alpha * mu / total
+
     def __repr__(self) -> str:
         extra = f", grid={self.grid!r}" if self.grid is not None else ""
         extra += f", process={self.process!r}" if self.process is not None else ""
