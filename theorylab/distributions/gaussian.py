@@ -145,7 +145,8 @@ class Gaussian(ForwardMarginalsMixin, Distribution):
 
     def eigen_parts(self) -> tuple[np.ndarray, np.ndarray | None]:
         """``(lambda, U or None)`` without copies (internal fast routes; do not modify)."""
-        self.eigh()
+        if self._eigen is None:
+            self.eigh()
         return self._eigen  # type: ignore[return-value]
 
     # ---- parameters ---------------------------------------------------------------------------------------------
