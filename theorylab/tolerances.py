@@ -166,3 +166,15 @@ USER_CALLABLE_RTOL: float = 1e-9
 #: same error, so 1e-9 leaves a 500x margin, while any non-linearity (a tanh, a clipped x0-prediction, a score that
 #: is not affine) shows at O(1) relative on a standard normal input.
 PROBE_AFFINE_RTOL: float = 1e-9
+
+#: Audit (theorylab.audit.compare): W2 between a float64 library's probed law and theorylab's law of the same scheme,
+#: relative to the scale 1 + sqrt(tr Sigma) + |mu| of the target. Both are float64 chains of <= 10^2 affine steps on
+#: the same table values (~10^2 EPS ~ 2e-14 relative each) and the probe's columns are differences of two runs; the
+#: W2 of two Gaussians differing by delta in mean/covariance is ~delta (mean) or ~delta/sqrt(eig) (covariance, with
+#: eigenvalues >= 1e-2 here), so 1e-9 leaves > 10^3 margin, while any change of convention (a shifted timestep, a
+#: different variance) moves the law by >= 1e-6 on these grids.
+AUDIT_FLOAT64_RTOL: float = 1e-9
+#: Same, for a library that computes in float32 (diffusers' float32 tables, `sample.to(float32)` in step): float32
+#: EPS = 6e-8 per operation, ~10^2 operations per run with coefficients up to sigma_max ~ 1.6e2 (diffusers' DDPM
+#: table), measured residuals and W2 differences 1e-7 .. 3e-6 on the shipped grids; 1e-4 leaves a 30x margin.
+AUDIT_FLOAT32_RTOL: float = 1e-4
