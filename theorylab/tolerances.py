@@ -175,6 +175,8 @@ PROBE_AFFINE_RTOL: float = 1e-9
 #: different variance) moves the law by >= 1e-6 on these grids.
 AUDIT_FLOAT64_RTOL: float = 1e-9
 #: Same, for a library that computes in float32 (diffusers' float32 tables, `sample.to(float32)` in step): float32
-#: EPS = 6e-8 per operation, ~10^2 operations per run with coefficients up to sigma_max ~ 1.6e2 (diffusers' DDPM
-#: table), measured residuals and W2 differences 1e-7 .. 3e-6 on the shipped grids; 1e-4 leaves a 30x margin.
-AUDIT_FLOAT32_RTOL: float = 1e-4
+#: EPS = 6e-8 per operation, ~10^2 operations per run, the scaled state starting at sigma_max ~ 1.6e2 (diffusers'
+#: DDPM table). Measured W2 differences on N <= 40 grids and d = 2 targets: 3e-8 .. 1.5e-5 absolute, i.e. <= 6e-6
+#: relative to the scale; 2e-5 leaves a 3x margin, while the conventions found (a shifted timestep table, a final
+#: noise of variance beta_1 = 1e-4, a rounded timestep against a Karras sigma) move the law by >= 1e-4.
+AUDIT_FLOAT32_RTOL: float = 2e-5

@@ -232,6 +232,10 @@ def diffusers_scheme(scheduler: str, steps: int, model: GaussianModel, *, option
             levels = levels_update
         else:
             levels = levels + [_level_of_alpha_bar(final)]
+        if len(set(levels)) < len(levels):
+            # a step between equal levels is the identity for DDPM/DDIM (no change of level, zero variance)
+            notes.append(f"a null step between equal noise levels (level {levels[-1]:.6g}) is dropped from the grid")
+            levels = [v for i, v in enumerate(levels) if i == 0 or v != levels[i - 1]]
         process = vp_clock(levels[0])
         times = grid_from_levels(process, levels)
         if scheduler == "DDPMScheduler":
