@@ -218,6 +218,18 @@ def diffusers_scheme(scheduler: str, steps: int, model: GaussianModel, *, option
     notes: list[str] = []
     label = scheduler + (f"(eta={eta:g})" if scheduler == "DDIMScheduler" else "")
     counterpart = None
+    if scheduler in ("DDIMScheduler", "DDPMScheduler"):
+        ratio = int(config.get("num_train_timesteps", 1000)) // int(steps)
+        if any(a - b != ratio for a, b in zip(timesteps, timesteps[1:])):
+            notes.append(f"step() goes from t to t - num_train_timesteps // N = t - {ratio}, which is not the next "
+                         f"entry of its timestep table {[int(t) for t in timesteps][:6]}...: the law is not the "
+                         "scheme on the library's own timesteps (the table is what the model is fed)")
+    if scheduler == "DDPMScheduler" and config.get("variance_type") == "fixed_large":
+        notes.append("no noise on the last step (Ho et al. Algorithm 2: z = 0 at t = 1); theorylab's "
+                     "ddpm(variance='forward') adds N(0, beta_1) there")
+    if scheduler == "DPMSolverMultistepScheduler" and config.get("use_karras_sigmas"):
+        notes.append("the model is fed round(t(sigma)) (an integer timestep) while the update uses the Karras "
+                     "sigma itself: the model's noise level is not the step's")
     if kind == "discrete":
         levels = [_level_of_alpha_bar(float(alpha_bar[int(t)])) for t in timesteps]
         if scheduler == "DDIMScheduler":

@@ -96,7 +96,9 @@ def write_report(result: dict[str, Any], out_dir: str | Path, config_path: str =
     if findings:
         for s in findings:
             lines.append(f"* **{s['library']} {s['scheme']}** vs theorylab `{s['counterpart']}`: W2 between the "
-                         f"laws up to {s['max_w2_diff']:.3g} (tolerance {s['tolerance']:.1g}).")
+                         f"laws up to {s['max_w2_diff']:.3g} (tolerance {s['tolerance']:.1g})."
+                         + (" Explained by: " + "; ".join(result["notes"].get(s["scheme"], [])) + "."
+                            if result["notes"].get(s["scheme"]) else " Unexplained: a suspected bug."))
     else:
         lines.append("None in this config: every scheme with a theorylab counterpart agrees to rounding.")
     lines += ["", "Per-(scheme, N) numbers, with the output mean and covariance: `rows.csv`; per scheme: "

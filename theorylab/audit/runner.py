@@ -150,7 +150,7 @@ def run_audit(raw: Mapping[str, Any], progress: Callable[[str], None] | None = N
             scheme = spec.build(n, model)
             row = audit_scheme(scheme, model, n, seed=seed)
             per.append(row)
-            scheme_notes.extend(x for x in scheme.notes if x not in scheme_notes)
+            scheme_notes = list(scheme.notes)  # the notes at the largest N (they name that N's table)
             if progress is not None:
                 progress(f"{row.library} {row.scheme} N={n}: W2={row.w2:.4g}, diff to theorylab={row.w2_diff:.3g}")
         rows.extend(per)
