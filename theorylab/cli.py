@@ -122,6 +122,13 @@ def _build_parser() -> argparse.ArgumentParser:
     gan.add_argument("--out", default=None, metavar="DIR", help="output folder (default reports/gan/<name>)")
     gan.add_argument("--json", action="store_true", help="print the result as JSON")
     gan.set_defaults(handler=_cmd_gan)
+
+    audit = sub.add_parser("audit", help="exact output law of diffusers/k-diffusion samplers on a Gaussian target, "
+                           "compared with theorylab's schemes (needs the audit extra)")
+    _add_config(audit, "audit config ([target], [audit], [[scheme]]; theorylab.audit.runner)", "audit.steps=[5,10]")
+    audit.add_argument("--out", default="reports/audit", metavar="DIR", help="report folder (default reports/audit)")
+    audit.add_argument("--quiet", action="store_true", help="no per-cell progress lines")
+    audit.set_defaults(handler=_cmd_audit)
     return parser
 
 
@@ -309,6 +316,22 @@ def _cmd_likelihood(args: argparse.Namespace) -> int:
         return EXIT_OK
     result = likelihood(validate(raw, LikelihoodConfig))
     print(json.dumps(result.to_json(), indent=2) if args.json else result.text())
+    return EXIT_OK
+
+
+def _cmd_audit(args: argparse.Namespace) -> int:
+    from theorylab.audit.report import write_report
+    from theorylab.audit.runner import run_audit
+    from theorylab.config import apply_overrides, load_toml
+
+    raw = apply_overrides(load_toml(args.config), args.overrides)
+    result = run_audit(raw, progress=None if args.quiet else (lambda line: print(line, file=sys.stderr)))
+    paths = write_report(result, args.out, config_path=str(args.config))
+    for s in result["summary"]:
+        agrees = {True: "agrees", False: "DIFFERS", None: "no counterpart"}[s["agrees"]]
+        print(f"{s['library']:>11} {s['scheme']:<44} W2={s['w2_last']:.4g} order={s['order']:.2f}"
+              f"±{s['order_stderr']:.2f} vs theorylab {s['counterpart']}: {agrees} (max diff {s['max_w2_diff']:.2g})")
+    print(f"report: {paths['markdown']}")
     return EXIT_OK
 
 

@@ -221,3 +221,17 @@ LIKELIHOOD_ODE_ATOL: float = 1e-6
 #: standard errors above its mean (p ~ 1e-4): it fails.
 COVERAGE_FLOOR: float = 0.90
 COVERAGE_WILSON_LEVEL: float = 0.99
+
+#: Audit (theorylab.audit.compare): W2 between a float64 library's probed law and theorylab's law of the same scheme,
+#: relative to the scale 1 + sqrt(tr Sigma) + |mu| of the target. Both are float64 chains of <= 10^2 affine steps on
+#: the same table values (~10^2 EPS ~ 2e-14 relative each) and the probe's columns are differences of two runs; the
+#: W2 of two Gaussians differing by delta in mean/covariance is ~delta (mean) or ~delta/sqrt(eig) (covariance, with
+#: eigenvalues >= 1e-2 here), so 1e-9 leaves > 10^3 margin, while any change of convention (a shifted timestep, a
+#: different variance) moves the law by >= 1e-6 on these grids.
+AUDIT_FLOAT64_RTOL: float = 1e-9
+#: Same, for a library that computes in float32 (diffusers' float32 tables, `sample.to(float32)` in step): float32
+#: EPS = 6e-8 per operation, ~10^2 operations per run, the scaled state starting at sigma_max ~ 1.6e2 (diffusers'
+#: DDPM table). Measured W2 differences on N <= 40 grids and d = 2 targets: 3e-8 .. 1.5e-5 absolute, i.e. <= 6e-6
+#: relative to the scale; 2e-5 leaves a 3x margin, while the conventions found (a shifted timestep table, a final
+#: noise of variance beta_1 = 1e-4, a rounded timestep against a Karras sigma) move the law by >= 1e-4.
+AUDIT_FLOAT32_RTOL: float = 2e-5
