@@ -105,8 +105,9 @@ def question_of(path: Path) -> str:
 
 def reproduce(*, full: bool = False, workers: int = 1, experiments: str | Path = "experiments",
               runs: str | Path = "runs", reports: str | Path = "reports",
-              log: Callable[[str], None] = print, claims: bool = True) -> Path:
-    """Run the ledger and every shipped experiment; write ``reports/`` with ``index.md``; return the index path."""
+              log: Callable[[str], None] = print, claims: bool = True, atlas: bool = True) -> Path:
+    """Run the ledger and every shipped experiment; write ``reports/`` with ``index.md``; return the index path.
+    ``atlas=False`` skips the bound atlas (``reports/atlas``, :mod:`theorylab.bounds.theorems.atlas`)."""
     from theorylab.claims.ledger import render_markdown, run_ledger
     from theorylab.config import load_toml
     from theorylab.experiments import run_sweep
@@ -153,7 +154,7 @@ def reproduce(*, full: bool = False, workers: int = 1, experiments: str | Path =
             failures.append(f"{path.stem}: GAN run failed: {type(exc).__name__}: {exc}")
             continue
         gan_rows.append((path, result, time.perf_counter() - t0))
-    atlas_line = _atlas(reports, full, log, failures)
+    atlas_line = _atlas(reports, full, log, failures) if atlas else ""
     elapsed = time.perf_counter() - start
     lines = [
         "# theorylab reports",

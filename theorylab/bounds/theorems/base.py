@@ -130,7 +130,7 @@ class Theorem:
         law in it, e.g. :math:`e^{DT}`).
     notes : str
     shared_constant : bool
-        ``True`` for a bound written :math:`\lesssim` (one absolute constant multiplies the whole right-hand side,
+        ``True`` for a bound written :math:`\\lesssim` (one absolute constant multiplies the whole right-hand side,
         so one constant is fitted, never one per term: a per-term fit could absorb a wrong rate).
     scan : dict
         Non-linear parameters of the bound (De Bortoli's :math:`D`) and the grid of values :func:`fit_theorem`
