@@ -235,3 +235,14 @@ AUDIT_FLOAT64_RTOL: float = 1e-9
 #: relative to the scale; 2e-5 leaves a 3x margin, while the conventions found (a shifted timestep table, a final
 #: noise of variance beta_1 = 1e-4, a rounded timestep against a Karras sigma) move the law by >= 1e-4.
 AUDIT_FLOAT32_RTOL: float = 2e-5
+
+#: Median bound / measured ratio under which a theorem whose rate matches the measured one is called "tight" in the
+#: atlas (theorylab.bounds.theorems.tightness). Fitted constants make every ratio >= 1; a factor 10 is one decade,
+#: the resolution at which log-scale overlays are read. Larger median ratios are "loose by a constant".
+ATLAS_TIGHT_RATIO: float = 10.0
+
+#: Allowed |slope| of log(bound / measured) against log(parameter) for the rates to count as equal (a power-law
+#: slope, as RATE_SLOPE_ATOL): the swept parameters span >= 1 decade, where a slope of 0.1 moves the ratio by at
+#: most 26%, while a genuine rate mismatch (1/2 vs 1) is five times larger. Twice the regression's standard error
+#: is added when it is larger.
+ATLAS_RATE_ATOL: float = 0.1

@@ -48,7 +48,7 @@ def test_reproduce_writes_index_reports_and_figures(tmp_path):
     experiments.mkdir()
     (experiments / "gamma_test.toml").write_text(EXPERIMENT)
     index = reproduce(experiments=experiments, runs=tmp_path / "runs", reports=tmp_path / "reports",
-                      log=lambda _: None, claims=False)
+                      log=lambda _: None, claims=False, atlas=False)
     text = index.read_text()
     assert "gamma_test" in text and "Does the error vanish with gamma?" in text and "9 ok" in text
     report = (tmp_path / "reports" / "gamma_test" / "report.md").read_text()
@@ -58,7 +58,7 @@ def test_reproduce_writes_index_reports_and_figures(tmp_path):
     assert "gamma exponent" in report and "De Bortoli" in report
     # a second run resumes (nothing recomputed) and the report is re-made from the store alone
     again = reproduce(experiments=experiments, runs=tmp_path / "runs", reports=tmp_path / "reports",
-                      log=lambda _: None, claims=False)
+                      log=lambda _: None, claims=False, atlas=False)
     assert again == index
 
 

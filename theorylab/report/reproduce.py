@@ -105,8 +105,9 @@ def question_of(path: Path) -> str:
 
 def reproduce(*, full: bool = False, workers: int = 1, experiments: str | Path = "experiments",
               runs: str | Path = "runs", reports: str | Path = "reports",
-              log: Callable[[str], None] = print, claims: bool = True) -> Path:
-    """Run the ledger and every shipped experiment; write ``reports/`` with ``index.md``; return the index path."""
+              log: Callable[[str], None] = print, claims: bool = True, atlas: bool = True) -> Path:
+    """Run the ledger and every shipped experiment; write ``reports/`` with ``index.md``; return the index path.
+    ``atlas=False`` skips the bound atlas (``reports/atlas``, :mod:`theorylab.bounds.theorems.atlas`)."""
     from theorylab.claims.ledger import render_markdown, run_ledger
     from theorylab.config import load_toml
     from theorylab.experiments import run_sweep
@@ -153,6 +154,7 @@ def reproduce(*, full: bool = False, workers: int = 1, experiments: str | Path =
             failures.append(f"{path.stem}: GAN run failed: {type(exc).__name__}: {exc}")
             continue
         gan_rows.append((path, result, time.perf_counter() - t0))
+    atlas_line = _atlas(reports, full, log, failures) if atlas else ""
     elapsed = time.perf_counter() - start
     lines = [
         "# theorylab reports",
@@ -188,6 +190,8 @@ def reproduce(*, full: bool = False, workers: int = 1, experiments: str | Path =
             headline = "; ".join(result.get("headline", []))
             lines.append(f"| [{path.stem}](learning/{path.stem}/report.md) | {question_of(path)} | {headline} | "
                          f"{cost_line(result)} |")
+    if atlas_line:
+        lines += ["", "## The bound atlas", "", atlas_line]
     if failures:
         lines += ["", "## Failures", ""] + [f"- {f}" for f in failures]
     index = reports / "index.md"
@@ -201,6 +205,22 @@ def reproduce(*, full: bool = False, workers: int = 1, experiments: str | Path =
         raise ReproduceError(f"{index} written, but {len(failures) + len(crashed)} parts failed: "
                              + "; ".join(failures + [f"check {c} crashed" for c in crashed]))
     return index
+
+
+def _atlas(reports: Path, full: bool, log, failures: list[str]) -> str:
+    """The bound atlas (issue 13: theorylab.bounds.theorems.atlas), written to ``reports/atlas/``."""
+    from theorylab.bounds.theorems.atlas import run_atlas
+
+    log(f"bound atlas ({'full' if full else 'quick'}) ...")
+    t0 = time.perf_counter()
+    try:
+        path = run_atlas(reports / "atlas", full=full, log=log)
+    except Exception as exc:  # listed in the index; the rest of the reports stand
+        failures.append(f"atlas: failed: {type(exc).__name__}: {exc}")
+        return ""
+    return (f"[atlas/atlas.md]({path.relative_to(reports).as_posix()}): each convergence theorem against the exact "
+            f"error of the sampler it is proved for, rates predicted vs measured, seed 000's proof link by link "
+            f"({time.perf_counter() - t0:.0f} s).")
 
 
 def learning_experiments(directory: str | Path = "experiments") -> list[Path]:
