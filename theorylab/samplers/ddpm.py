@@ -21,6 +21,10 @@ read from the continuous schedule at the grid times (the discretisation DDIM's a
 use, exact for the marginals at the grid times); for VE it is SMLD's ancestral sampler (score_sde_pytorch
 ``AncestralSamplingPredictor``: :math:`a = 1`, :math:`\\beta = \\sigma_{t^+}^2 - \\sigma_{t^-}^2`).
 
+The last step adds no noise (Ho et al.'s Algorithm 2, :math:`z = 0` at :math:`t = 1`; diffusers' ``DDPMScheduler``
+likewise): with the forward variance it would otherwise add :math:`N(0, \\beta_1)` to the output (found by
+``theorylab audit``).
+
 ``variance`` chooses Ho et al.'s two choices of :math:`\\sigma_t^2` (their section 3.2): ``"posterior"``,
 :math:`\\tilde\\beta = \\beta\\,\\sigma_{t^-}^2/\\sigma_{t^+}^2` (optimal for a point mass at the data; the variance
 of :math:`X_{t^-}` given :math:`X_{t^+}` and :math:`X_0`), or ``"forward"``, :math:`\\beta` (optimal for
@@ -45,13 +49,16 @@ __all__ = ["DDPMSampler", "ddpm_transition"]
 VARIANCES = ("posterior", "forward")
 
 
-def ddpm_transition(process, t_hi: float, t_lo: float, variance: str = "posterior") -> Transition:
-    """The DDPM ancestral transition from ``t_hi`` to ``t_lo`` (module docstring)."""
+def ddpm_transition(process, t_hi: float, t_lo: float, variance: str = "posterior", last: bool = False) -> Transition:
+    """The DDPM ancestral transition from ``t_hi`` to ``t_lo`` (module docstring); ``last``: the final step, which
+    adds no noise (Ho et al.'s Algorithm 2: :math:`z = 0` if :math:`t = 1`)."""
     a, beta = process.transition_coefficients(t_lo, t_hi)
     s_lo, s_hi = float(process.marginal_coefficients(t_lo)[1]), float(process.marginal_coefficients(t_hi)[1])
     inv_a = 1.0 / a
     push = beta / a
     var = beta * (s_lo * s_lo) / (s_hi * s_hi) if variance == "posterior" else beta
+    if last:
+        var = 0.0
 
     def mean(y, ev):
         return inv_a * y + push * ev.score(t_hi, y)
@@ -81,4 +88,5 @@ class DDPMSampler(Sampler):
         return 1.0 if self.variance == "forward" else 0.5
 
     def declare(self, grid, process) -> Chain:
-        return chain_over_grid(grid, lambda n, hi, lo, h: [ddpm_transition(process, hi, lo, self.variance)])
+        last = grid.N - 1
+        return chain_over_grid(grid, lambda n, hi, lo, h: [ddpm_transition(process, hi, lo, self.variance, n == last)])
