@@ -31,7 +31,8 @@ of :math:`X_{t^-}` given :math:`X_{t^+}` and :math:`X_0`), or ``"forward"``, :ma
 :math:`X_0 \\sim N(0, I)`).
 
 Orders: weak order 1 in the step (the step is the reverse SDE's Euler--Maruyama step up to :math:`O(h^2)`). Strong
-order 1 with the forward variance; with the posterior variance only 1/2: near :math:`t = 0` the step's noise
+order only 1/2: the noiseless last step drops one Brownian increment of variance :math:`O(h)`, and with the posterior
+variance, near :math:`t = 0` the step's noise
 variance :math:`\\tilde\\beta = \\beta\\,\\sigma_{t^-}^2/\\sigma_{t^+}^2` differs from the Brownian increment's
 :math:`\\beta` by a factor :math:`(k-1)/k` on the k-th step from the data (:math:`\\sigma_t^2 \\propto t`), a mismatch
 whose squares sum to :math:`O(h)` (measured by the coupled-noise test: fitted slopes 0.68, 0.63, 0.56, 0.52 for N
@@ -83,9 +84,9 @@ class DDPMSampler(Sampler):
             raise ConfigError(f"sampler.variance: must be one of {VARIANCES}, got {variance!r}")
         self.variance = variance
 
-    @property
-    def strong_order(self) -> float:
-        return 1.0 if self.variance == "forward" else 0.5
+    #: 1/2 for both variances: the noiseless last step drops an O(sqrt(h)) increment (and the posterior variance is
+    #: not 1 + O(h) times the Brownian increment's near t = 0); see the module docstring
+    strong_order = 0.5
 
     def declare(self, grid, process) -> Chain:
         last = grid.N - 1
