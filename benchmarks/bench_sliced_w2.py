@@ -1,7 +1,7 @@
 """The hand-written sliced W2 of the smile reproduction against POT's ``ot.sliced_wasserstein_distance`` (one run).
 
 ``theorylab.divergences.samples`` already calls POT for its sliced W2; the one hand-written sliced W2 left is
-:func:`theorylab.learning.reproductions.smile.sliced_w2` (equal-size samples, sorted projections), kept because its
+:func:`theorylab.studies.reproductions.smile.sliced_w2` (equal-size samples, sorted projections), kept because its
 bootstrap calls it hundreds of times. This script measures, on the same samples and the same directions
 (``ot.sliced.get_random_projections``, seeded), that both give the same value (to round-off) and the time ratio.
 Setting: two 2D standard normal samples, n = 2000, L = 200 directions (the reproduction's sizes), 20 interleaved
@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import ot
 
-from theorylab.learning.reproductions.smile import sliced_w2
+from theorylab.studies.reproductions.smile import sliced_w2
 
 N, L, D, REPS = 2000, 200, 2, 20
 

@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from theorylab.config import load_toml  # noqa: E402
 from theorylab.experiments import results_table, run_sweep  # noqa: E402
-from theorylab.report.reproduce import apply_profile  # noqa: E402
+from theorylab.studies.reproduce import apply_profile  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SETTINGS = {"1 worker (in-process)": {"workers": 1}, "2 workers (process pool)": {"workers": 2},

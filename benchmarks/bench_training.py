@@ -81,7 +81,7 @@ DIGITS_RAW: dict[str, Any] = {
 def _experiment_raw(path: Path, fallback: dict[str, Any]) -> tuple[dict[str, Any], str]:
     """The train-config part of an experiment file (full profile), or ``fallback``; and where it came from."""
     if path.exists():
-        from theorylab.learning.reproductions.runner import load_experiment
+        from theorylab.studies.reproductions.runner import load_experiment
 
         _, _, _, _, raw = load_experiment(path, full=True)
         raw = {k: v for k, v in raw.items() if k in ("target", "process", "network", "training", "output")}

@@ -28,7 +28,7 @@ import ot
 from scipy import special, stats
 
 from theorylab.distributions import make_target
-from theorylab.learning.reproductions import smile
+from theorylab.studies.reproductions import smile
 
 Z = float(special.ndtri(0.975))
 Z_POWER = float(special.ndtri(0.8))

@@ -244,7 +244,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_reproduce(args: argparse.Namespace) -> int:
-    from theorylab.report.reproduce import ReproduceError, reproduce
+    from theorylab.studies.reproduce import ReproduceError, reproduce
 
     try:
         index = reproduce(full=args.full, workers=args.workers, experiments=args.experiments,
@@ -274,8 +274,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def _cmd_experiment(args: argparse.Namespace) -> int:
-    from theorylab.learning.reproductions import run_experiment
-    from theorylab.learning.reproductions.summary import summarise
+    from theorylab.studies.reproductions import run_experiment
+    from theorylab.studies.reproductions.summary import summarise
 
     result = run_experiment(args.config, out_root=args.out, full=args.full, overrides=args.overrides,
                             threads=args.threads if args.threads > 1 else None, progress=not args.quiet)

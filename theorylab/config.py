@@ -52,6 +52,7 @@ Overrides: ``--set sampler.gamma=0.1`` (the value is parsed as a TOML value; bar
 
 from __future__ import annotations
 
+import json
 import math
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -65,6 +66,7 @@ from theorylab.tolerances import GRID_TIME_RTOL
 
 __all__ = [
     "MeasureConfig",
+    "apply_profile",
     "apply_overrides",
     "deep_copy",
     "load_toml",
@@ -395,3 +397,35 @@ def deep_copy(value: Any) -> Any:
     if isinstance(value, list):
         return [deep_copy(v) for v in value]
     return value
+
+
+def apply_profile(raw: dict[str, Any], full: bool) -> dict[str, Any]:
+    """The config with its ``[quick]`` overrides applied (unless ``full``) and the ``[quick]`` table removed."""
+    raw = dict(raw)
+    quick = raw.pop("quick", {})
+    if full or not quick:
+        return raw
+    overrides = []
+    sweep = dict(raw.get("sweep", {}))
+    for key, value in _flatten(quick):
+        if key.startswith("sweep."):
+            # a sweep axis is replaced under the spelling the [sweep] table uses (a quoted dotted key)
+            sweep[key.removeprefix("sweep.")] = value
+        else:
+            overrides.append(f"{key}={_toml_value(value)}")
+    if sweep:
+        raw["sweep"] = sweep
+    return apply_overrides(raw, overrides)
+
+
+def _flatten(table: dict[str, Any], prefix: str = ""):
+    for key, value in table.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict):
+            yield from _flatten(value, path + ".")
+        else:
+            yield path, value
+
+
+def _toml_value(value: Any) -> str:
+    return json.dumps(value)  # JSON scalars and lists are valid TOML values

@@ -1,6 +1,6 @@
 """The ledger's seed-002 experiment claims: verdicts computed from a reproduction's result.json, pending without one.
 
-The numbers below are synthetic result files (the shape ``theorylab.learning.reproductions`` writes), one that
+The numbers below are synthetic result files (the shape ``theorylab.studies.reproductions`` writes), one that
 meets each named criterion and one that misses it, so the checks are shown to be able to fail.
 """
 
@@ -48,7 +48,7 @@ CASES = [
 
 def stamped(name, result, *, files=("theorylab/provenance.py",), config=None):
     """``result`` with the provenance stamp of the current code (``files``) and the shipped experiment config."""
-    from theorylab.learning.reproductions.runner import load_experiment
+    from theorylab.studies.reproductions.runner import load_experiment
     from theorylab.provenance import make_stamp
 
     raw = load_experiment(seed002._experiment_file(name))[4] if config is None else config

@@ -1,4 +1,4 @@
-r"""The seed-002 digits experiment (theorylab.learning.reproductions.digits) and the Bayes identity it relies on.
+r"""The seed-002 digits experiment (theorylab.studies.reproductions.digits) and the Bayes identity it relies on.
 
 * **Guidance against a known answer** (seed 002, slide 'Geração Condicional'): for two Gaussian classes
   :math:`p_0(x \mid y) = \mathcal N(m_y, v_y)` with priors :math:`\pi_y`, under the VP SDE the class marginals stay
@@ -36,7 +36,7 @@ from hypothesis import strategies as st
 from theorylab.distributions import GaussianMixture
 from theorylab.errors import ConfigError
 from theorylab.learning.guidance import ClassifierGuidedScore
-from theorylab.learning.reproductions import digits
+from theorylab.studies.reproductions import digits
 from theorylab.processes import VariancePreserving
 from theorylab.scores import ExactScore
 from theorylab.tolerances import LINALG_RTOL
@@ -147,7 +147,7 @@ TINY = [
 
 
 def _load(overrides):
-    from theorylab.learning.reproductions.runner import load_experiment
+    from theorylab.studies.reproductions.runner import load_experiment
 
     return load_experiment(EXPERIMENT, overrides, full=True)
 
@@ -238,7 +238,7 @@ def test_missing_classifier_is_a_config_error(tmp_path):
 @pytest.mark.slow
 def test_quick_profile_beats_chance(tmp_path):
     """The default (quick) profile through the runner: the guided digits are recognised above chance (0.1)."""
-    from theorylab.learning.reproductions import run_experiment
+    from theorylab.studies.reproductions import run_experiment
 
     result = run_experiment(EXPERIMENT, out_root=tmp_path, threads=2, progress=False)
     assert result["profile"] == "quick"

@@ -1,4 +1,4 @@
-"""Tests of the seed-002 reproductions ``gmm`` and ``smile`` (theorylab.learning.reproductions), with tiny overrides.
+"""Tests of the seed-002 reproductions ``gmm`` and ``smile`` (theorylab.studies.reproductions), with tiny overrides.
 
 Each experiment runs once per module (small network, a few hundred steps, a few hundred samples) through its
 ``run`` function on the real experiment file (``experiments/seed002_*.toml``) with overrides; the tests then check
@@ -25,9 +25,9 @@ from hypothesis import strategies as st
 from scipy import integrate
 
 from theorylab.errors import ConfigError
-from theorylab.learning.reproductions.common import (check_options, estimate_dict, interval_dict, markdown_table,
+from theorylab.studies.reproductions.common import (check_options, estimate_dict, interval_dict, markdown_table,
                                                      write_report)
-from theorylab.learning.reproductions.runner import load_experiment
+from theorylab.studies.reproductions.runner import load_experiment
 from theorylab.tolerances import (CLOSED_FORM_ATOL, CLOSED_FORM_RTOL, MC_SIGMA, QUADRATURE_ATOL,
                                   RATE_SLOPE_ATOL)
 
@@ -64,7 +64,7 @@ def _run(module, path, overrides, out):
 
 @pytest.fixture(scope="module")
 def gmm_run(tmp_path_factory):
-    from theorylab.learning.reproductions import gmm
+    from theorylab.studies.reproductions import gmm
 
     out = tmp_path_factory.mktemp("gmm")
     cfg, options, result = _run(gmm, GMM_FILE, GMM_OVERRIDES, out)
@@ -73,7 +73,7 @@ def gmm_run(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def smile_run(tmp_path_factory):
-    from theorylab.learning.reproductions import smile
+    from theorylab.studies.reproductions import smile
 
     out = tmp_path_factory.mktemp("smile")
     cfg, options, result = _run(smile, SMILE_FILE, SMILE_OVERRIDES, out)
@@ -85,7 +85,7 @@ def smile_run(tmp_path_factory):
 @pytest.mark.parametrize("full", [False, True])
 def test_experiment_files_validate(path, full):
     """Both profiles of both files load, and their options are accepted by the module (defaults filled in)."""
-    from theorylab.learning.reproductions import gmm, smile
+    from theorylab.studies.reproductions import gmm, smile
 
     name, kind, options, cfg, raw = load_experiment(path, full=full)
     module = {"seed002-gmm": gmm, "seed002-smile": smile}[kind]
@@ -192,7 +192,7 @@ def test_gmm_headline_law_matches_table(gmm_run):
 
 
 def test_gmm_rejects_unknown_option(tmp_path):
-    from theorylab.learning.reproductions import gmm
+    from theorylab.studies.reproductions import gmm
 
     name, kind, options, cfg, raw = load_experiment(GMM_FILE, ["experiment.n_sample=3"])
     with pytest.raises(ConfigError, match="experiment.n_sample"):
@@ -200,7 +200,7 @@ def test_gmm_rejects_unknown_option(tmp_path):
 
 
 def test_gmm_rejects_a_dataset_target(tmp_path):
-    from theorylab.learning.reproductions import gmm
+    from theorylab.studies.reproductions import gmm
 
     name, kind, options, cfg, raw = load_experiment(SMILE_FILE)
     with pytest.raises(ConfigError, match="target.kind"):
@@ -237,7 +237,7 @@ def test_smile_part_labels_match_the_generator():
     """assign_parts against the generator's own labels: the eyes and the mouth are > 8 spreads apart, so at most
     the 'off' tail (beyond 4 spreads, ~3e-4 of an eye's mass) is mislabelled."""
     from theorylab.distributions import SmileDataset
-    from theorylab.learning.reproductions.smile import assign_parts
+    from theorylab.studies.reproductions.smile import assign_parts
 
     data = SmileDataset()
     x, parts = data.sample_with_parts(20000, np.random.default_rng(5))
@@ -254,7 +254,7 @@ def test_smile_part_labels_match_the_generator():
        far=st.floats(min_value=5.0, max_value=50.0, allow_nan=False))  # distance of an "off" point, in units
 def test_assign_parts_geometry(angle, offset, far):
     from theorylab.distributions import SmileDataset
-    from theorylab.learning.reproductions.smile import assign_parts
+    from theorylab.studies.reproductions.smile import assign_parts
 
     d = SmileDataset()
     lo, hi = math.pi + d.mouth_margin, 2 * math.pi - d.mouth_margin
@@ -274,7 +274,7 @@ def test_sliced_w2_equals_pot(n, L, shift, seed):
     """The vectorised statistic equals ot.sliced_wasserstein_distance (p = 2) on the same directions."""
     import ot
 
-    from theorylab.learning.reproductions.smile import sliced_w2
+    from theorylab.studies.reproductions.smile import sliced_w2
 
     rng = np.random.default_rng(seed)
     a, b = rng.standard_normal((n, 2)), rng.standard_normal((n, 2)) + shift
@@ -317,7 +317,7 @@ def test_write_report_has_the_cost_placeholder(tmp_path):
 @pytest.mark.filterwarnings("ignore:training.ema")  # 3-5 steps: the EMA is still the initial network, on purpose
 def test_train_score_overwrites_only_its_own_checkpoint(tmp_path):
     """The default out_dir/score.pt of another config is replaced; a user-given checkpoint is protected."""
-    from theorylab.learning.reproductions.common import train_score
+    from theorylab.studies.reproductions.common import train_score
 
     _, _, _, cfg, _ = load_experiment(GMM_FILE, [*_TINY_NET, "training.steps=3", "training.batch_size=8"])
     first = train_score(cfg, tmp_path, progress=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from theorylab.cli import main
 from theorylab.config import load_toml
-from theorylab.report.reproduce import apply_profile, reproduce
+from theorylab.studies.reproduce import apply_profile, reproduce
 
 EXPERIMENT = """# Does the error vanish with gamma? (test experiment)
 [target]

@@ -56,11 +56,11 @@ def reproduction(name: str, reports: Path = Path("reports")) -> tuple[dict | Non
     made by other code or another configuration (its provenance stamp differs from the current tree).
 
     The ledger does not train networks itself (minutes of CPU); it reads the numbers the reproduction wrote, made
-    by the code in ``theorylab.learning.reproductions`` from the shipped ``experiments/<name>.toml``, after checking
+    by the code in ``theorylab.studies.reproductions`` from the shipped ``experiments/<name>.toml``, after checking
     the stamp (:func:`theorylab.provenance.stale_reasons`). A file that exists but is not a readable result raises
     :class:`CorruptResult` (the ledger records an error).
     """
-    from theorylab.learning.reproductions.runner import load_experiment
+    from theorylab.learning.experiment import load_experiment
     from theorylab.provenance import stale_reasons
 
     path = Path(reports) / REPRODUCTIONS / name / "result.json"
@@ -542,6 +542,7 @@ def experiment_digits(reports: Path = Path("reports")):
     statement=r"\text{along the flow ODE } \dot x = \tilde f(x, t) = f(x,t) - \tfrac12 g(t)^2\nabla_x\log p_t(x):\ "
     r"\frac{d}{dt}\log p_t(x(t)) = -\nabla\cdot\tilde f(x(t), t)\ \text{(the 'neural ODE' likelihood)}",
     evidence=EvidenceKind.SYMBOLIC,
+    domain="any data law p_0 with smooth marginals, any linear-drift SDE (f, g), x(t) a solution of the flow ODE",
 )
 def instantaneous_change_of_variables():
     """Implicit in the slide's 'neural ODEs' (Chen et al. 2018, Theorem 1; Song et al. 2021, eq. 39), stated with
@@ -560,12 +561,12 @@ def instantaneous_change_of_variables():
 
     mixture = GaussianMixture([0.5, 0.5], [-3.0, 3.0], [0.25, 1.0])
     starts = np.linspace(-4.0, 4.0, 9)
-    evidence = [evidence_from_identity(check_instantaneous_cov(n), f"scope: 1D Gaussian marginals, {n}")
-                for n in ("ou", "vp")]
+    evidence = [evidence_from_identity(check_instantaneous_cov(n), f"{n}: d/dt log p_t(x(t)) + div f~ = 0",
+                                       scope=f"1D Gaussian p_0 (any mean, variance > 0), {n}") for n in ("ou", "vp")]
     for process in (OrnsteinUhlenbeck(1.0), VariancePreserving(0.1, 20.0, 1.0)):
         err = change_of_variables_errors(mixture, process, starts, 0.0, process.T, rtol=1e-8, atol=1e-8)
         evidence.append(evidence_from_comparison(
-            f"scope: seed mixture 1/2 N(-3, 1/4) + 1/2 N(3, 1), {process.name}, T = 1, 9 starts: max |log p_T(x_T) - "
-            "log p_0(x_0) + int div|", float(err.max()), LIKELIHOOD_ODE_ATOL,
-            details={"starts": starts.tolist(), "rtol": 1e-8}))
+            f"{process.name}, T = 1, 9 starts: max |log p_T(x_T) - log p_0(x_0) + int div|", float(err.max()),
+            LIKELIHOOD_ODE_ATOL, details={"starts": starts.tolist(), "rtol": 1e-8},
+            scope=f"seed mixture 1/2 N(-3, 1/4) + 1/2 N(3, 1), {process.name}, 9 flow lines"))
     return from_evidence(evidence)

@@ -1,7 +1,7 @@
 """Shared pieces of the seed-002 reproductions: options, training, estimates as plain dicts, tables, figures, report.
 
-Every experiment module (:mod:`~theorylab.learning.reproductions.gmm`, ``smile``, ``digits``) follows the contract
-of :mod:`theorylab.learning.reproductions.runner`: train through :func:`theorylab.learning.training.train`,
+Every experiment module (:mod:`~theorylab.studies.reproductions.gmm`, ``smile``, ``digits``) follows the contract
+of :mod:`theorylab.studies.reproductions.runner`: train through :func:`theorylab.learning.training.train`,
 evaluate, write figures and ``report.md`` into ``out_dir``, return a JSON-serialisable dict whose estimates are
 ``{"value", "lower", "upper", "method"}`` (:func:`estimate_dict`). Nothing here is specific to one experiment.
 

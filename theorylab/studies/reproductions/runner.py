@@ -1,6 +1,6 @@
 """Run one seed-002 experiment in a child process and record its cost (wall time, CPU time, peak memory).
 
-Contract of an experiment module (``theorylab/learning/reproductions/<kind>.py``): a function
+Contract of an experiment module (``theorylab/studies/reproductions/<kind>.py``): a function
 
 ``run(cfg: TrainConfig, options: dict, out_dir: pathlib.Path, *, progress: bool) -> dict``
 
@@ -32,36 +32,18 @@ from pathlib import Path
 from typing import Any
 
 from theorylab.errors import ConfigError
+from theorylab.learning.experiment import load_experiment as _load
 
 __all__ = ["EXPERIMENTS", "load_experiment", "run_experiment"]
 
-#: ``[experiment] kind`` -> module under theorylab.learning.reproductions
+#: ``[experiment] kind`` -> module under theorylab.studies.reproductions
 EXPERIMENTS = {"seed002-gmm": "gmm", "seed002-smile": "smile", "seed002-digits": "digits"}
 
 
 def load_experiment(path: str | Path, overrides: list[str] = (), *, full: bool = False):
-    """``(name, kind, options, TrainConfig, raw)`` of an experiment file (``[quick]`` applied unless ``full``).
-
-    ``options`` is the ``[experiment]`` table without ``kind`` and ``threads`` (the runner's torch threads);
-    ``raw`` holds the whole table again under ``"experiment"``.
-    """
-    from theorylab.config import apply_overrides, load_toml, validate
-    from theorylab.learning.config import TrainConfig
-    from theorylab.report.reproduce import apply_profile
-
-    path = Path(path)
-    raw = apply_overrides(apply_profile(load_toml(path), full), list(overrides))
-    table = dict(raw.pop("experiment", {}) or {})
-    if not table:
-        raise ConfigError(f"{path}: no [experiment] table (train-only configs run with `theorylab train`)")
-    kind = table.pop("kind", None)
-    if kind not in EXPERIMENTS:
-        raise ConfigError(f"experiment.kind: must be one of {sorted(EXPERIMENTS)}, got {kind!r}")
-    threads = table.pop("threads", None)  # the runner's, not the experiment's (see run_experiment)
-    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
-        raise ConfigError(f"experiment.threads: must be an integer >= 1, got {threads!r}")
-    cfg = validate(raw, TrainConfig)
-    return path.stem, kind, table, cfg, {**raw, "experiment": {"kind": kind, "threads": threads, **table}}
+    """:func:`theorylab.learning.experiment.load_experiment` with ``experiment.kind`` checked against
+    :data:`EXPERIMENTS`."""
+    return _load(path, overrides, full=full, kinds=EXPERIMENTS)
 
 
 def _child(kind: str, options: dict, cfg_dump: dict, out_dir: str, threads: int, progress: bool, queue) -> None:
@@ -72,7 +54,7 @@ def _child(kind: str, options: dict, cfg_dump: dict, out_dir: str, threads: int,
         from theorylab.learning.config import TrainConfig
 
         torch.set_num_threads(threads)
-        module = importlib.import_module(f"theorylab.learning.reproductions.{EXPERIMENTS[kind]}")
+        module = importlib.import_module(f"theorylab.studies.reproductions.{EXPERIMENTS[kind]}")
         cfg = validate(cfg_dump, TrainConfig)
         wall, cpu = time.perf_counter(), time.process_time()
         numbers = module.run(cfg, options, Path(out_dir), progress=progress)
@@ -177,7 +159,7 @@ def run_experiment(path: str | Path, *, out_root: str | Path = "reports/learning
     (out_dir / "result.json").write_text(json.dumps(result, indent=2, default=float), encoding="utf-8")
     report = out_dir / "report.md"
     if report.exists():
-        from theorylab.learning.reproductions.summary import cost_line
+        from theorylab.studies.reproductions.summary import cost_line
 
         text = report.read_text(encoding="utf-8")
         report.write_text(text.replace("<!-- cost -->", f"**Cost** ({result['profile']} profile): "

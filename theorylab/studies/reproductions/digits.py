@@ -317,7 +317,7 @@ def run(cfg: Any, options: dict[str, Any], out_dir: Path, *, progress: bool) -> 
     from theorylab.distributions import make_target
     from theorylab.learning.guidance import ClassifierGuidedScore
     from theorylab.learning.score import LearnedScore
-    from theorylab.learning.reproductions.common import train_score
+    from theorylab.studies.reproductions.common import train_score
     from theorylab.samplers import TimeGrid, get_sampler
 
     if cfg.target.get("kind") != "digits":

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from theorylab.config import apply_profile
 from theorylab.errors import ConfigError
 
 __all__ = ["apply_profile", "reproduce", "shipped_experiments"]
@@ -54,42 +55,6 @@ def _gan_summary(result: dict[str, Any]) -> str:
         return "; ".join(f"n = {f['sample_size']}: L2 gap to D* {f['l2_gap']:.3g}, value gap {f['value_gap']:.3g}"
                          for f in result.get("final", []))
     return str(mode)
-
-
-def apply_profile(raw: dict[str, Any], full: bool) -> dict[str, Any]:
-    """The config with its ``[quick]`` overrides applied (unless ``full``) and the ``[quick]`` table removed."""
-    from theorylab.config import apply_overrides
-
-    raw = dict(raw)
-    quick = raw.pop("quick", {})
-    if full or not quick:
-        return raw
-    overrides = []
-    sweep = dict(raw.get("sweep", {}))
-    for key, value in _flatten(quick):
-        if key.startswith("sweep."):
-            # a sweep axis is replaced under the spelling the [sweep] table uses (a quoted dotted key)
-            sweep[key.removeprefix("sweep.")] = value
-        else:
-            overrides.append(f"{key}={_toml_value(value)}")
-    if sweep:
-        raw["sweep"] = sweep
-    return apply_overrides(raw, overrides)
-
-
-def _flatten(table: dict[str, Any], prefix: str = ""):
-    for key, value in table.items():
-        path = f"{prefix}{key}"
-        if isinstance(value, dict):
-            yield from _flatten(value, path + ".")
-        else:
-            yield path, value
-
-
-def _toml_value(value: Any) -> str:
-    import json
-
-    return json.dumps(value)  # JSON scalars and lists are valid TOML values
 
 
 def question_of(path: Path) -> str:
@@ -182,7 +147,7 @@ def reproduce(*, full: bool = False, workers: int = 1, experiments: str | Path =
             lines.append(f"| [{path.stem}](gan/{path.stem}/) | {question_of(path)} | {_gan_summary(result)} | "
                          f"{seconds:.0f} s |")
     if learning_rows:
-        from theorylab.learning.reproductions.summary import cost_line
+        from theorylab.studies.reproductions.summary import cost_line
 
         lines += ["", "## Learned scores: the seed review's experiments", "",
                   "| experiment | question | headline | cost |", "|---|---|---|---|"]
@@ -230,7 +195,7 @@ def learning_experiments(directory: str | Path = "experiments") -> list[Path]:
 
 def _learning_experiments(directory, reports: Path, full: bool, log, failures: list[str]) -> list[tuple]:
     """Run the seed-002 reproductions first (the ledger's ``002.experiments.*`` claims read their results)."""
-    from theorylab.learning.reproductions import run_experiment
+    from theorylab.studies.reproductions import run_experiment
 
     rows = []
     for path in learning_experiments(directory):

@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from theorylab.errors import ConfigError
-from theorylab.learning.reproductions.common import (check_options, fmt_estimate, interval_dict,
+from theorylab.studies.reproductions.common import (check_options, fmt_estimate, interval_dict,
                                                      markdown_table, new_figure, plot_loss, positive_int,
                                                      save_figure, stage, train_score, training_lines, write_report)
 
