@@ -19,7 +19,7 @@ DECIMAL = re.compile(r"(?<![\w.])\d+\.\d+")
 
 
 def test_the_readme_has_the_generated_blocks():
-    assert {name for name, _ in generated_blocks(README)} == {"ledger-counts", "ledger-findings", "reproductions"}
+    assert {name for name, _ in generated_blocks(README)} == {"ledger-counts", "ledger-findings", "reproductions", "samplers"}
 
 
 @pytest.mark.parametrize("name, body", generated_blocks(README))

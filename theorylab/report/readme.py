@@ -6,7 +6,9 @@ Blocks in ``README.md`` between ``<!-- generated:NAME -->`` and ``<!-- /generate
 * ``ledger-counts`` - the summary line of ``reports/claims.md``;
 * ``ledger-findings`` - the claims of ``reports/claims.md`` whose verdict is not ``proved``/``verified``, with
   their one-line evidence;
-* ``reproductions`` - one table row per ``reports/learning/<name>/result.json`` (its headline, profile and cost).
+* ``reproductions`` - one table row per ``reports/learning/<name>/result.json`` (its headline, profile and cost);
+* ``samplers`` - the sampler registry (:func:`theorylab.samplers.sampler_table`: name, declared orders, processes,
+  scheme), so the README's table is never a second list of names.
 
 ``tests/report/test_readme_generated.py`` checks that every block equals what the artefacts give and that the
 sections holding them carry no other typed-in result number.
@@ -59,7 +61,14 @@ def _reproductions(reports: Path) -> str:
     return "\n".join(lines)
 
 
+def _samplers(reports: Path) -> str:
+    from theorylab.samplers import sampler_table
+
+    return sampler_table()
+
+
 _GENERATORS: dict[str, Callable[[Path], str]] = {
+    "samplers": _samplers,
     "ledger-counts": _ledger_counts,
     "ledger-findings": _ledger_findings,
     "reproductions": _reproductions,

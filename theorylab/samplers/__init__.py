@@ -44,8 +44,11 @@ SAMPLERS: dict[str, type[Sampler]] = {
 
 def sampler_summary(name: str) -> str:
     """The first paragraph of the sampler class's docstring (its scheme)."""
-    doc = (SAMPLERS[name].__doc__ or "").strip().split("\n\n")[0]
-    return " ".join(doc.split())
+    import re
+
+    doc = " ".join((SAMPLERS[name].__doc__ or "").strip().split("\n\n")[0].split())
+    doc = re.sub(r":math:`([^`]*)`", r"\1", doc)  # plain text for tables and --help
+    return re.sub(r"``([^`]*)``", r"`\1`", doc)
 
 
 def sampler_table() -> str:

@@ -20,7 +20,8 @@ __all__ = ["AncestralSampler"]
 
 
 class AncestralSampler(EulerMaruyamaSampler):
-    """Discrete-time convention: step :math:`k` feeds :math:`F_k` (OU only; weak/strong order 1 in :math:`\\gamma`)."""
+    """The backward chain of the OU Euler--Maruyama chain, the score of :math:`p_k` fed the lower end :math:`F_k` of
+    each step (seed 000, '¿Y ahora qué?'; OU only)."""
 
     name = "ancestral"
     convention = "ancestral"

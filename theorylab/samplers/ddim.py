@@ -50,7 +50,7 @@ def ddim_transition(process, t_hi: float, t_lo: float, eta: float) -> Transition
 
 
 class DDIMSampler(Sampler):
-    """DDIM with :math:`\\eta \\in [0, 1]` (module docstring).
+    """DDIM (Song, Meng & Ermon 2021) with :math:`\\eta \\in [0, 1]`: 0 deterministic, 1 DDPM's posterior variance.
 
     Parameters
     ----------

@@ -68,7 +68,7 @@ def ddpm_transition(process, t_hi: float, t_lo: float, variance: str = "posterio
 
 
 class DDPMSampler(Sampler):
-    """DDPM ancestral sampling for any process (module docstring).
+    """DDPM ancestral sampling (Ho et al. 2020, Algorithm 2) for any process, posterior or forward variance.
 
     Parameters
     ----------

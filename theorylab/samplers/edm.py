@@ -71,7 +71,7 @@ def heun_sigma_transition(process, t_from: float, t_to: float) -> Transition:
 
 
 class EDMSampler(Sampler):
-    """Karras et al. (2022) Algorithm 2 (module docstring).
+    """Heun in the noise level with optional churn (Karras et al. 2022, Algorithm 2).
 
     Parameters
     ----------

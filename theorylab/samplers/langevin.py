@@ -29,7 +29,7 @@ __all__ = ["AnnealedLangevinSampler"]
 
 
 class AnnealedLangevinSampler(Sampler):
-    """SMLD's annealed Langevin dynamics (module docstring).
+    """SMLD's annealed Langevin dynamics (Song & Ermon 2019, Algorithm 1): Langevin steps at every noise level.
 
     Parameters
     ----------

@@ -53,7 +53,7 @@ def langevin_step_size(score_value: torch.Tensor, z: torch.Tensor, snr: float, a
 
 
 class PredictorCorrectorSampler(Sampler):
-    """Reverse-diffusion (EM) predictor + Langevin corrector.
+    """Predictor--corrector sampling: EM predictor + Langevin corrector (Song et al. 2021, Algorithm 1).
 
     Parameters
     ----------

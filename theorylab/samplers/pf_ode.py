@@ -154,7 +154,7 @@ class RK4PFODESampler(RungeKuttaPFODESampler):
 
 
 class AdaptivePFODESampler(Sampler):
-    """Adaptive probability-flow ODE through :func:`scipy.integrate.solve_ivp`.
+    """The probability-flow ODE by an adaptive solver (scipy ``solve_ivp``, RK45; score_sde_pytorch's ODE sampler).
 
     Parameters
     ----------

@@ -41,7 +41,7 @@ def reverse_diffusion_transition(process, t_hi: float, t_lo: float) -> Transitio
 
 
 class ReverseDiffusionSampler(Sampler):
-    """score_sde_pytorch's reverse-diffusion predictor for any process (module docstring)."""
+    """score_sde_pytorch's reverse-diffusion predictor (Song et al. 2021, eq. 46) for any process."""
 
     name = "reverse-diffusion"
     weak_order = 1.0

@@ -20,7 +20,8 @@ __all__ = ["ReverseEMSampler"]
 
 
 class ReverseEMSampler(EulerMaruyamaSampler):
-    """Continuous-time convention: the score is fed :math:`t_k = F_{N-k}` (OU only; weak/strong order 1)."""
+    """Euler--Maruyama on the reversed OU SDE, the score fed the upper end of each step, :math:`t_k = F_{N-k}` (seed
+    000, 'En la práctica'; OU only)."""
 
     name = "reverse-em"
     convention = "reverse-em"

@@ -20,7 +20,8 @@ __all__ = ["ReverseSDESampler"]
 
 
 class ReverseSDESampler(EulerMaruyamaSampler):
-    """Reverse-SDE EM for OU, VP, VE (any :class:`~theorylab.processes.Process`); weak/strong order 1."""
+    """Euler--Maruyama on the reverse SDE of any forward process (Song et al. 2021; score_sde_pytorch's
+    ``EulerMaruyamaPredictor``)."""
 
     name = "reverse-sde"
     convention = "reverse-em"
