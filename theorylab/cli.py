@@ -72,6 +72,8 @@ def _build_parser() -> argparse.ArgumentParser:
                        help="run on Dask: 'local' starts a LocalCluster, tcp://host:port uses a running one")
     sweep.add_argument("--force", action="store_true", help="reuse a run folder that holds a different config")
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")
+    sweep.add_argument("--quick", action="store_true",
+                       help="apply the file's [quick] profile (default: the full grid, as `reproduce --full`)")
     sweep.set_defaults(handler=_cmd_sweep)
 
     results = sub.add_parser("results", help="export the results table of a run folder")
@@ -217,10 +219,10 @@ def _cmd_measure(args: argparse.Namespace) -> int:
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
-    from theorylab.config import apply_overrides, load_toml
+    from theorylab.config import apply_overrides, apply_profile, load_toml
     from theorylab.experiments import run_sweep
 
-    raw = apply_overrides(load_toml(args.config), args.overrides)
+    raw = apply_overrides(apply_profile(load_toml(args.config), full=not args.quick), args.overrides)
     summary = run_sweep(raw, config_name=args.config, out=args.out, workers=args.workers, scheduler=args.scheduler,
                         force=args.force, progress=not args.quiet)
     print(summary)

@@ -55,7 +55,11 @@ class MeasureResult:
         }
         try:
             law["mean"] = self.output.mean().tolist()
-            law["covariance"] = self.output.covariance().tolist()
+            if self.output.dim <= LAW_JSON_MAX_DIM:
+                law["covariance"] = self.output.covariance().tolist()
+            else:  # O(d) summary: a d x d matrix per sweep row would be ~d^2 numbers (1.1 GB at d = 10^4)
+                law["covariance"] = None
+                law["variances"] = _variances(self.output.law).tolist()
         except (NotImplementedError, AttributeError):
             law["mean"] = law["covariance"] = None
         return {
@@ -64,6 +68,21 @@ class MeasureResult:
             "config": self.config.model_dump(),
             "seconds": round(self.seconds, 4),
         }
+
+
+#: Largest dimension whose output covariance is written in full into ``--json`` and sweep rows; above it only the
+#: variances (the diagonal) are, so a row stays O(d).
+LAW_JSON_MAX_DIM: int = 64
+
+
+def _variances(law: Any) -> np.ndarray:
+    """The diagonal of the law's covariance without building it when the law is stored by its eigendecomposition
+    (:math:`\\Sigma_{ii} = \\sum_j U_{ij}^2\\lambda_j`)."""
+    parts = getattr(law, "eigen_parts", None)
+    if parts is not None:
+        lam, basis = parts()
+        return np.asarray(lam, dtype=np.float64).copy() if basis is None else (basis * basis) @ lam
+    return np.diag(np.atleast_2d(np.asarray(law.covariance(), dtype=np.float64))).copy()
 
 
 def _estimate_json(e: Any) -> dict[str, Any]:

@@ -29,7 +29,8 @@ Worker
     whichever executor, worker count or machine load ran it.
 
 Status
-    ``ok``; ``diverged`` when the output law's mean or covariance, or any metric value, is NaN or infinite (the
+    ``ok``; ``diverged`` when the output law's mean or covariance, or any metric value, is NaN or infinite (an exact
+    infinite divergence, e.g. KL between mutually singular laws, is a value, not a divergence) (the
     sampler blew up: e.g. a predictor-corrector sampler with an absurd ``snr``), or when the computation raised an
     arithmetic overflow (``OverflowError``, ``FloatingPointError``) or refused non-finite input (a message about
     infs/NaNs/non-finite values); ``failed`` for any other exception, with ``Type: message`` on one line.
@@ -164,7 +165,11 @@ def classify(law: Mapping[str, Any] | None, metrics: list[Mapping[str, Any]]) ->
         value = None if law is None else law.get(part)
         if value is not None and not np.all(np.isfinite(np.asarray(value, dtype=float))):
             bad.append(f"law {part}")
-    bad += [m["name"] for m in metrics if m["value"] is None or not math.isfinite(m["value"])]
+    # an exact +inf (KL or TV-type divergences between mutually singular laws: uncertainty kind "exact" with both ends
+    # infinite) is the true value, not a divergence of the computation
+    bad += [m["name"] for m in metrics if m["value"] is None or not (
+        math.isfinite(m["value"]) or (m["value"] == math.inf and m.get("kind") == "exact"
+                                      and m.get("lower") == m.get("upper") == math.inf))]
     return bad
 
 
