@@ -47,3 +47,15 @@ def test_bad_input_is_one_line_and_exit_2(argv, named):
     assert len(lines) == 1, proc.stderr
     assert named in lines[0]
     assert "Traceback" not in proc.stderr
+
+
+def test_samplers_lists_every_registry_entry(capsys):
+    from theorylab.divergences import DIVERGENCES
+    from theorylab.processes import PROCESSES
+    from theorylab.samplers import SAMPLERS
+
+    assert main(["samplers"]) == 0
+    out = capsys.readouterr().out
+    assert all(f"`{name}`" in out for name in SAMPLERS)
+    assert all(name in out for name in [*PROCESSES, *DIVERGENCES])
+    assert "ddim: eta" in out and "edm: s_churn, s_noise, s_tmax, s_tmin" in out

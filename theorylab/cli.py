@@ -58,6 +58,9 @@ def _build_parser() -> argparse.ArgumentParser:
                         help="root of the committed artefacts the experiment claims read (default: reports)")
     verify.set_defaults(handler=_cmd_verify)
 
+    samplers = sub.add_parser("samplers", help="the registered samplers, processes and divergences (from the registries)")
+    samplers.set_defaults(handler=_cmd_samplers)
+
     measure = sub.add_parser("measure", help="law of a sampler's output and its divergences to the target")
     _add_config(measure, "experiment config (keys: theorylab.config)", "sampler.gamma=0.1")
     measure.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -215,6 +218,21 @@ def _cmd_measure(args: argparse.Namespace) -> int:
         level = f" at {u.level:.0%}" if u.level else ""
         print(f"{e.name:>10} = {e.value:.6g}   [{u.lower:.6g}, {u.upper:.6g}] ({u.kind}{level}; {e.method})")
     print(f"({result.seconds:.2f} s)")
+    return EXIT_OK
+
+
+def _cmd_samplers(args: argparse.Namespace) -> int:
+    from theorylab.config import sampler_option_names
+    from theorylab.divergences import DIVERGENCES
+    from theorylab.processes import PROCESSES
+    from theorylab.samplers import SAMPLERS, sampler_table
+
+    print(sampler_table())
+    print("\noptions ([sampler] keys):")
+    for name in SAMPLERS:
+        print(f"  {name}: {', '.join(sorted(sampler_option_names(name))) or '-'}")
+    print(f"\nprocesses ([process] kind): {', '.join(PROCESSES)}")
+    print(f"divergences ([metrics] names): {', '.join(DIVERGENCES)}")
     return EXIT_OK
 
 
