@@ -173,7 +173,7 @@ def test_prior_is_isotropic_gaussian(process):
 
 
 def test_registry_and_validation():
-    assert set(PROCESSES) == {"ou", "vp", "ve"}
+    assert set(PROCESSES) == {"ou", "vp", "ve", "subvp"}
     assert all(cls.name == key for key, cls in PROCESSES.items())
     bad = [
         (lambda: OrnsteinUhlenbeck(T=0.0), "process.T"),

@@ -47,6 +47,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import numpy as np
+
 from theorylab.distributions.base import Distribution
 from theorylab.distributions.datasets import DigitsDataset, SmileDataset
 from theorylab.distributions.gaussian import Gaussian
@@ -102,7 +104,7 @@ def _gaussian(table: Mapping[str, Any]) -> Distribution:
     else:
         n = len(table[cov_key]) if isinstance(table[cov_key], list) else 1
         mean = [0.0] * n
-    d = dim if dim is not None else len(mean) if hasattr(mean, "__len__") else 1
+    d = dim if dim is not None else int(np.atleast_1d(mean).shape[0])
     if cov_key == "cov":
         cov = table["cov"]
         if dim is not None and isinstance(cov, (int, float)) and not isinstance(cov, bool):

@@ -109,6 +109,8 @@ def build_law(table: Mapping[str, Any], key: str) -> Distribution:
         raise ConfigError(f"{key}.{message}") from None
     if law.dim not in (1, 2):
         raise ConfigError(f"{key}: dimension {law.dim} is not supported (1 or 2)")
+    if getattr(law, "is_singular", False):  # targets may be singular (issue 12); the GAN lab's laws need a density
+        raise ConfigError(f"{key}.cov: must be positive definite (the GAN lab needs a law with a density)")
     return law
 
 

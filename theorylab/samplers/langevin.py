@@ -8,9 +8,10 @@ For noise levels :math:`\\sigma_1 > \\dots > \\sigma_L`, run :math:`K` Langevin 
 
 each a Gaussian transition with mean map :math:`x + \\tfrac{\\alpha_i}2 s` and variance :math:`\\alpha_i` (exact and
 grid laws exist). The levels here are the grid's backward times :math:`t_n = F_{N-n}`, :math:`n = 0..N-1` (the
-upper end of each backward step, as ``reverse-em``), with :math:`\\sigma_i` the process's noise-to-signal ratio
-:math:`\\sigma_{t}/\\alpha_{t}` (VE's :math:`\\sigma(t)`); Langevin at level :math:`t` targets :math:`p_t`, whose score
-is fed. The output is the state after the last level, :math:`t = F_1` (Song & Ermon output the last iterate at
+upper end of each backward step, as ``reverse-em``), with :math:`\\sigma_i = \\sigma_{t}` the noise scale of the
+marginal :math:`X_t = \\alpha_tX_0 + \\sigma_tZ` (VE's :math:`\\sigma(t)`; for VP and OU the scale of the noise in
+the unscaled state, which keeps the step below the width of :math:`p_t`); Langevin at level :math:`t` targets
+:math:`p_t`, whose score is fed. The output is the state after the last level, :math:`t = F_1` (Song & Ermon output the last iterate at
 :math:`\\sigma_L`, without a denoising step).
 
 Orders: none in the step size — the bias at a fixed :math:`\\epsilon` does not vanish as the grid is refined
@@ -56,12 +57,12 @@ class AnnealedLangevinSampler(Sampler):
         self.n_steps_each = int(n_steps_each)
 
     def declare(self, grid, process) -> Chain:
-        sigma_last = process.noise_to_signal(float(grid.cumulative_times[1]))
+        sigma_last = float(process.marginal_coefficients(float(grid.cumulative_times[1]))[1])
         if not sigma_last > 0.0:
             raise ConfigError("sampler.grid: the smallest noise level is 0; annealed Langevin needs sigma_L > 0")
 
         def build(n, t_hi, t_lo, h):
-            step = self.eps * (process.noise_to_signal(t_hi) / sigma_last) ** 2
+            step = self.eps * (float(process.marginal_coefficients(t_hi)[1]) / sigma_last) ** 2
             half = 0.5 * step
 
             def mean(y, ev, t=t_hi):

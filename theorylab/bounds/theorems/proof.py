@@ -100,7 +100,7 @@ def proof_chain(target: Any, score: Any, sampler: str, grid: Any, *, n_paths: in
     from theorylab.bounds.decomposition import mixing_term, reverse_reference
     from theorylab.bounds.theorems.girsanov import path_kl
     from theorylab.distributions import Gaussian
-    from theorylab.divergences import kl_gaussian
+    from theorylab.divergences import compare, kl_gaussian
     from theorylab.laws import law_of_output
 
     T = float(grid.T)
@@ -109,8 +109,8 @@ def proof_chain(target: Any, score: Any, sampler: str, grid: Any, *, n_paths: in
     if isinstance(target, Gaussian):
         out = law_of_output(target, score, sampler, grid, method="exact")
         ref = reverse_reference(target, T)
-        total = float(out.divergence("tv", target).value)
-        approx = float(out.divergence("tv", ref).value)
+        total = float(compare(out, "tv", target).value)
+        approx = float(compare(out, "tv", ref).value)
         kl_m = float(kl_gaussian(out.law, ref).value)
         method = "exact (Gaussian closed forms)"
     else:

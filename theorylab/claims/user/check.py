@@ -67,7 +67,8 @@ class UserClaim:
     def to_claim(self) -> Claim:
         """The ledger's :class:`~theorylab.claims.model.Claim`, whose check is :func:`check_user_claim`."""
         kind = EvidenceKind.SYMBOLIC if self.symbolic else EvidenceKind.EXACT_NUMBER
-        return Claim(self.id, self.source, self.location, self.statement, kind, lambda: check_user_claim(self))
+        return Claim(self.id, self.source, self.location, self.statement, kind, lambda: check_user_claim(self),
+                     domain=self.domain.text())
 
 
 def _kwargs(domain: Domain) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
@@ -144,7 +145,8 @@ def check_user_claim(claim: UserClaim) -> Outcome:
             proof = try_prove(claim.lhs, claim.rhs, claim.relation, claim.domain)
             if proof.proved:
                 return from_evidence([Evidence(EvidenceKind.SYMBOLIC, f"proved {where}: {proof.method}", True,
-                                               {"method": proof.method, "domain": claim.domain.text()})])
+                                               {"method": proof.method, "domain": claim.domain.text()},
+                                               scope=claim.domain.text())]).settled(claim.domain.text())
             proof_note = proof.method
     if result is None:
         result = search(claim.examples)
@@ -154,7 +156,8 @@ def check_user_claim(claim: UserClaim) -> Outcome:
         tol = f"|lhs - rhs| <= {rtol:g} max(|lhs|, |rhs|)" if claim.relation == "=" else f"relative margin {rtol:g}"
         summary = (f"verified numerically: no counterexample in {result.draws} Hypothesis draws {where} "
                    f"({tol}, {precision}); not proved: {proof_note}")
-        return from_evidence([Evidence(EvidenceKind.EXACT_NUMBER, summary, True, details)])
+        return from_evidence([Evidence(EvidenceKind.EXACT_NUMBER, summary, True, details,
+                                       scope=f"{result.draws} Hypothesis draws on {claim.domain.text()}")])
     at = sides.check(result.witness, claim.relation, rtol)
     shown = claim.domain.describe_point(result.witness)
     point = ", ".join(f"{k} = {_fmt(v)}" for k, v in shown.items())
@@ -163,4 +166,5 @@ def check_user_claim(claim: UserClaim) -> Outcome:
                f"[Hypothesis, shrunk; first found at draw {result.draws}]")
     details.update({"witness": shown, "lhs": at.lhs, "rhs": at.rhs, "residual": at.residual,
                     "reason": at.reason or "relation violated", "evaluations": result.evaluations})
-    return from_evidence([Evidence(EvidenceKind.COUNTEREXAMPLE, summary, False, details)])
+    return from_evidence([Evidence(EvidenceKind.COUNTEREXAMPLE, summary, False, details,
+                                   scope=f"the point {point} of {claim.domain.text()}")])
