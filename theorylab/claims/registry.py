@@ -23,6 +23,7 @@ _CLAIM_MODULES = (
     "theorylab.claims.seed000_gan",
     "theorylab.claims.seed000_forward",
     "theorylab.claims.seed000_backward",
+    "theorylab.claims.seed000_derivation",
     "theorylab.claims.seed000_score_matching",
     "theorylab.claims.seed000_continuous",
     "theorylab.claims.seed000_practice",
