@@ -26,6 +26,7 @@ _CLAIM_MODULES = (
     "theorylab.claims.seed000_derivation",
     "theorylab.claims.seed000_score_matching",
     "theorylab.claims.seed000_continuous",
+    "theorylab.claims.seed000_technical",
     "theorylab.claims.seed000_practice",
     "theorylab.claims.seed002",
 )
