@@ -246,3 +246,8 @@ ATLAS_TIGHT_RATIO: float = 10.0
 #: most 26%, while a genuine rate mismatch (1/2 vs 1) is five times larger. Twice the regression's standard error
 #: is added when it is larger.
 ATLAS_RATE_ATOL: float = 0.1
+
+#: Significance of the chi-square goodness-of-fit test of generated digits' judged label frequencies against the
+#: data's (seed 002, digits experiment). Frequencies are of n = 50 samples over 10 labels; 0.01 rejects only a clear
+#: imbalance (e.g. one label missing and another doubled) while a balanced generator passes with probability 0.99.
+DIGITS_BALANCE_ALPHA: float = 0.01

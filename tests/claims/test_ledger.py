@@ -34,7 +34,8 @@ def test_every_decided_claim_carries_evidence(results):
         o = r.outcome
         if o.verdict is Verdict.PENDING:
             # says what is missing: the issue that delivers it, or the command that computes it
-            assert o.pending_on and ("issue" in o.pending_on or "run `theorylab" in o.pending_on)
+            assert o.pending_on and ("issue" in o.pending_on or "run `theorylab" in o.pending_on
+                                    or "run `python -m theorylab" in o.pending_on)
             continue
         assert o.evidence, r.claim.id
         if o.verdict in (Verdict.CORRECTED, Verdict.REFUTED):
@@ -49,6 +50,15 @@ def test_every_decided_claim_carries_evidence(results):
     "claim_id, verdict",
     [
         ("000.dsm.score-in-noise", Verdict.CORRECTED),  # -Z/sigma_k^2 should be -Z/sigma_k
+        ("000.invert.exponent-sign", Verdict.CORRECTED),  # -(A - 4 gamma L), not -(A + 4 gamma L)
+        ("000.ancestral.backward-decomposition", Verdict.PROVED),  # induction on N: the whole domain
+        ("000.ancestral.marginal-recursion", Verdict.PROVED_SPECIAL_CASE),  # finite state space only
+        ("000.ancestral.score-time-argument", Verdict.CORRECTED),  # trained on index k, fed time k gamma
+        ("000.sm.dsm-index-range", Verdict.CORRECTED),  # k = 0 is degenerate: {1, ..., N}
+        ("000.ou.gaussian-process", Verdict.CONDITIONAL),  # only for Gaussian X_0
+        ("000.debortoli.citation", Verdict.REFUTED),  # 2021b (DSB), not 2021a
+        ("000.gan.criterion-measure", Verdict.CORRECTED),  # mu undefined; pi meant
+        ("002.sm.time-range", Verdict.CORRECTED),  # U[0, T], not U[0, 1]
         ("000.dsm.transition-moments", Verdict.PROVED),
         ("000.dsm.sum-form", Verdict.CORRECTED),
         ("000.gan.value-js", Verdict.CONDITIONAL),  # true only for the un-halved JS

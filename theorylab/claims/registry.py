@@ -23,10 +23,13 @@ _CLAIM_MODULES = (
     "theorylab.claims.seed000_gan",
     "theorylab.claims.seed000_forward",
     "theorylab.claims.seed000_backward",
+    "theorylab.claims.seed000_derivation",
     "theorylab.claims.seed000_score_matching",
     "theorylab.claims.seed000_continuous",
+    "theorylab.claims.seed000_technical",
     "theorylab.claims.seed000_practice",
     "theorylab.claims.seed002",
+    "theorylab.claims.seed002_objective",
 )
 
 _REGISTRY: dict[str, Claim] = {}
