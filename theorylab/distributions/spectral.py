@@ -9,8 +9,8 @@ dimension ``d`` can be a sweep axis and later O(d) routes can read :math:`(\\lam
   (:math:`\\lambda_i = r^{i-1}`, :math:`0 < r \\le 1`); an optional ``rank`` sets :math:`\\lambda_i = 0` for
   :math:`i > \\text{rank}` (a singular law on a ``rank``-dimensional subspace).
 * :func:`random_rotation` — a Haar-distributed rotation of :math:`SO(d)` from one integer seed
-  (``scipy.stats.special_ortho_group``, the QR-of-a-Gaussian construction with the sign correction of Mezzadri 2007,
-  "How to generate random matrices from the classical compact groups"); ``d = 1`` gives ``[[1]]``.
+  (the QR-of-a-Gaussian construction with the sign correction of Mezzadri 2007, "How to generate random matrices from
+  the classical compact groups", in one LAPACK call); ``d = 1`` gives ``[[1]]``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import math
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from theorylab.errors import ConfigError
 
@@ -32,6 +31,12 @@ SPECTRUM_LAWS = ("flat", "power:a", "geometric:r")
 def random_rotation(dim: int, seed: Any, key: str = "rotation_seed") -> np.ndarray:
     """A Haar-random rotation :math:`U \\in SO(d)`, float64, reproducible from the integer ``seed``.
 
+    The Q factor of a seeded Gaussian matrix with the signs of R's diagonal moved into it (Mezzadri 2007, "How to
+    generate random matrices from the classical compact groups": Haar on O(d)), and one column flipped when
+    :math:`\\det = -1`. One LAPACK QR, :math:`\\tfrac43 d^3` flops; ``scipy.stats.special_ortho_group`` builds the same
+    law from d Householder reflections applied one at a time, measured 8x slower at d = 3072 and 475 s at d = 10^4 on
+    the loaded 2-core machine.
+
     Raises
     ------
     ConfigError
@@ -41,8 +46,12 @@ def random_rotation(dim: int, seed: Any, key: str = "rotation_seed") -> np.ndarr
         raise ConfigError(f"{key}: must be an integer >= 0, got {seed!r}")
     if dim == 1:
         return np.ones((1, 1))
-    rotation = stats.special_ortho_group.rvs(dim, random_state=np.random.default_rng(int(seed)))
-    return np.asarray(rotation, dtype=np.float64)
+    gauss = np.random.default_rng(int(seed)).standard_normal((dim, dim))
+    q, r = np.linalg.qr(gauss)
+    q *= np.sign(np.diag(r))
+    if np.linalg.slogdet(q)[0] < 0:
+        q[:, 0] *= -1.0
+    return q
 
 
 def spectrum(law: Any, dim: int, key: str = "spectrum", *, rank: Any = None, rank_key: str = "rank") -> np.ndarray:

@@ -227,7 +227,7 @@ def gaussian_output_law(score: Any, sampler: Any, grid: Any, *, process: Any = N
                 f"({grid.N} steps; the sampler's own step functions run on diagonal affine values in the target's "
                 "eigenbasis, O(d) per step), float64"))
             law = Gaussian.from_eigen(mean_t if basis is None else basis @ mean_t, np.maximum(var_t, 0.0),
-                                      basis=basis)
+                                      basis=basis, share_basis=True)
             return OutputLaw(law, "exact", sampler.name, error, details)
         mean, cov, count = chain_moments(declared, score, d, mean, cov, sampler.name)
         details["transitions"] = count
