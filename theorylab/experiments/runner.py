@@ -22,6 +22,7 @@ from theorylab.experiments.cells import STATUSES, one_line, run_cell
 from theorylab.experiments.executors import check_options, make_executor
 from theorylab.experiments.store import RunFolder, Store
 from theorylab.experiments.sweep import expand, parse_sweep
+from theorylab.limits import Limits, split_limits
 
 __all__ = ["ProgressCallback", "SweepSummary", "default_run_dir", "run_sweep"]
 
@@ -129,7 +130,7 @@ def _failed(exc: BaseException) -> dict[str, Any]:
 
 def run_sweep(raw_config: Mapping[str, Any], *, config_name: str, out: str | Path | None = None, workers: int = 1,
               scheduler: str | None = None, force: bool = False,
-              progress: bool | ProgressCallback = True) -> SweepSummary:
+              progress: bool | ProgressCallback = True, limits: Limits | None = None) -> SweepSummary:
     """Run (or resume) the sweep of a measure config; one stored row per cell.
 
     Parameters
@@ -154,6 +155,10 @@ def run_sweep(raw_config: Mapping[str, Any], *, config_name: str, out: str | Pat
     progress : bool or callable
         ``True``: a tqdm bar on stderr (cells done/total, ETA); ``False``: silent; a callable
         ``progress(done, total, info)`` is called after each stored cell instead (see :data:`ProgressCallback`).
+    limits : Limits, optional
+        Cost limits (:mod:`theorylab.limits`): the number of cells and each cell's estimate are checked before
+        anything runs. Default: the config's ``[limits]`` table (which is not part of the frozen config, so
+        changing a limit never invalidates a run folder), else the defaults.
 
     Returns
     -------
@@ -173,10 +178,12 @@ def run_sweep(raw_config: Mapping[str, Any], *, config_name: str, out: str | Pat
     check_options(workers, scheduler)
     if not isinstance(raw_config, Mapping):
         raise ConfigError(f"config: expected a table, got {type(raw_config).__name__}")
+    raw_config, table_limits = split_limits(raw_config)
+    limits = limits if limits is not None else table_limits
     run_dir = Path(out) if out is not None else default_run_dir(config_name)
     if run_dir.exists() and not run_dir.is_dir():
         raise ConfigError(f"--out: {run_dir} exists and is not a folder")
-    cells, duplicates = expand(parse_sweep(raw_config))
+    cells, duplicates = expand(parse_sweep(raw_config), limits=limits)
     keys = {c.key for c in cells}
     folder = RunFolder(run_dir)
     replacing = folder.check(raw_config, keys, force=force)
