@@ -189,7 +189,8 @@ def run_cell(config: str, seed: int) -> dict[str, Any]:
     -------
     dict
         ``status`` (``ok`` | ``diverged`` | ``failed``), ``message`` (one line, empty when ok), ``seconds``
-        (wall time of the measurement), ``started``/``finished`` (Unix times), ``metrics`` (list of dicts: name
+        (wall time of the measurement), ``cpu_seconds`` (CPU time of the worker process during it; not stored,
+        passed to progress callbacks), ``started``/``finished`` (Unix times), ``metrics`` (list of dicts: name
         lower-case, value, method, kind, lower, upper, level, note), ``law`` (method, error control, mean,
         covariance; None when failed), ``versions`` (:func:`library_versions`) and ``worker`` (host:pid).
     """
@@ -197,7 +198,7 @@ def run_cell(config: str, seed: int) -> dict[str, Any]:
     from theorylab.measure import measure
 
     started = time.time()
-    clock = time.perf_counter()
+    clock, cpu = time.perf_counter(), time.process_time()
     outcome: dict[str, Any] = {"status": "failed", "message": "", "metrics": [], "law": None}
     with _one_thread(), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -227,6 +228,7 @@ def run_cell(config: str, seed: int) -> dict[str, Any]:
             outcome["message"] += " (" + "; ".join(runtime) + ")"
     outcome["message"] = one_line(outcome["message"])
     outcome["seconds"] = time.perf_counter() - clock
+    outcome["cpu_seconds"] = time.process_time() - cpu
     outcome["started"], outcome["finished"] = started, time.time()
     outcome["versions"] = library_versions()
     outcome["worker"] = f"{socket.gethostname()}:{os.getpid()}"

@@ -27,7 +27,8 @@ from theorylab.limits import Limits, split_limits
 __all__ = ["ProgressCallback", "SweepSummary", "default_run_dir", "run_sweep"]
 
 #: ``progress(done, total, info)``: called after each cell is stored; ``info`` has ``cell``, ``index``, ``status``,
-#: ``seconds`` and ``counts`` (cells by status so far).
+#: ``seconds`` (wall), ``cpu_seconds`` (CPU of the worker process), ``worker`` (host:pid) and ``counts`` (cells by
+#: status so far).
 ProgressCallback = Callable[[int, int, Mapping[str, Any]], None]
 
 
@@ -116,7 +117,9 @@ class _Progress:
             self.bar.update(1)
         if self.callback is not None:
             self.callback(self.done, self.total, {"cell": cell.key, "index": cell.index, "status": outcome["status"],
-                                                  "seconds": outcome.get("seconds"), "counts": dict(self.counts)})
+                                                  "seconds": outcome.get("seconds"),
+                                                  "cpu_seconds": outcome.get("cpu_seconds"),
+                                                  "worker": outcome.get("worker"), "counts": dict(self.counts)})
 
     def close(self) -> None:
         if self.bar is not None:
