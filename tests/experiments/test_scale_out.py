@@ -20,8 +20,11 @@ def worker_threads() -> dict:
 
     import torch
 
+    from theorylab.experiments import cells
+
     return {"env": {k: os.environ.get(k) for k in WORKER_ENV}, "torch": torch.get_num_threads(),
-            "warm": "theorylab.measure" in sys.modules and "theorylab.laws" in sys.modules}
+            "warm": "theorylab.measure" in sys.modules and "theorylab.laws" in sys.modules,
+            "prepared": cells._prepared}
 
 
 def test_pool_workers_run_one_thread_per_library_and_start_warm():
@@ -32,7 +35,7 @@ def test_pool_workers_run_one_thread_per_library_and_start_warm():
     finally:
         pool.close()
     for s in seen:
-        assert s == {"env": WORKER_ENV, "torch": 1, "warm": True}
+        assert s == {"env": WORKER_ENV, "torch": 1, "warm": True, "prepared": True}
     assert {k: os.environ.get(k) for k in WORKER_ENV} == before  # the driver's own environment is restored
 
 
@@ -49,5 +52,5 @@ def test_dask_cluster_by_tcp_address_on_loopback_gives_the_same_rows(tmp_path):
         with distributed.Client(address) as client:
             seen = list(client.run(worker_threads).values())
     assert remote.executor == f"dask {address}" and remote.complete
-    assert len(seen) == 2 and all(s["torch"] == 1 and s["warm"] for s in seen)
+    assert len(seen) == 2 and all(s["torch"] == 1 and s["warm"] and s["prepared"] for s in seen)
     same_rows(results_table(here.run_dir), results_table(remote.run_dir))

@@ -17,7 +17,8 @@ Workers are started ready (measured in ``benchmarks/bench_sweep_scaling.py``): e
 thread per numerical library (:data:`WORKER_ENV`, set before the libraries load, as Dask's nanny does; N workers
 then use N cores instead of N x cores of spinning OpenMP/BLAS threads), and imports what a cell needs
 (:func:`warm_worker`: torch, the samplers, laws and divergences, ~2-3 s) when it starts, all workers at once,
-instead of inside its first cell.
+instead of inside its first cell. On Dask, the glibc malloc setting its nanny imposes is undone per worker
+(:func:`theorylab.experiments.cells.prepare_worker`: it doubled the CPU time of a samples-route cell).
 """
 
 from __future__ import annotations
@@ -63,7 +64,10 @@ def warm_worker() -> int:
     parallel across workers) rather than inside the worker's first cell. Returns the worker's pid."""
     import torch
 
+    from theorylab.experiments.cells import prepare_worker
+
     torch.set_num_threads(1)
+    prepare_worker()
     import theorylab.divergences  # noqa: F401
     import theorylab.laws  # noqa: F401
     import theorylab.measure  # noqa: F401
