@@ -16,20 +16,21 @@ and arithmetic only (:mod:`theorylab.cost` says what each counts).
 Why these values (measured on one core of the 2-core CI machine, float64):
 
 ``max_steps = 100_000``
-    Every route loops over the time grid in Python: the exact Gaussian recursion costs ~0.1 ms per step in low
-    dimension, the grid route ~1 ms per step in 1D, the samples route ~1 ms per step at ``10**5`` particles. So
-    ``10**5`` steps is 10 s to 2 min, the longest a single measurement of the shipped studies should take (the
-    finest shipped grid has ``N = 2048``); ``10**6`` steps already took > 2 min with no output on the exact route.
+    Every route loops over the time grid in Python: the exact Gaussian recursion costs ~0.25 ms of CPU per step in
+    1D (measured: 0.46 s for N = 2000), so ``10**5`` exact steps are ~25 s of CPU, the longest a single measurement
+    of the shipped studies should take (the finest shipped grid has ``N = 2048``); ``10**6`` steps took > 2 min
+    with no output. The grid route (> 30 ms per step in 1D) and the samples route (~20 ms per step at ``10**5``
+    particles) are bounded sooner by ``max_flops``.
 ``max_memory_gb = 4.0``
     The largest arrays the estimate can see (particles, covariance matrices, grids, training data and batch
     activations) must fit in 4 GiB: below the free memory of an 8 GiB laptop and of a CI runner, and > 100x what
     the shipped experiments need (the largest, the digits samples route, holds ~40 MB). Beyond it the process is
     killed by the OS with no message (measured: N = 10**9 killed at 3 GB).
 ``max_flops = 2e11``
-    Floating-point operations of the dominant linear algebra (:mod:`theorylab.cost`). One float64 core does
-    ~1-5e9 useful flop/s on these small batched operations, so 2e11 is ~1-3 min; the shipped experiments need
-    < 1e11 per cell (asserted by ``tests/test_bad_inputs.py``). A d = 2000 exact Gaussian law (~3e10 flops per
-    step) is refused beyond a few steps.
+    Counted floating-point operations (:mod:`theorylab.cost`, calibrated on a measured samples-route cell at
+    ~1.3e9 counted flop/s on one core), so 2e11 is ~2-3 min; the shipped experiments need < 1e11 per cell
+    (asserted by ``tests/test_bad_inputs.py``). A d = 2000 exact Gaussian law (~3e10 flops per step) is refused
+    beyond a few steps.
 ``max_cells = 100_000``
     Each cell of a sweep is validated and built before anything runs (~1 ms), keyed, and stored as a row: 10**5
     cells are ~2 min of validation and a ~100 MB store; a product of 10**9 cells would never finish expanding.
