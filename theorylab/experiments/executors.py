@@ -146,9 +146,13 @@ class PoolExecutor(Executor):
         self.workers = workers
         self._pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
                                             initializer=_worker_init)
-        with _environment(WORKER_ENV):  # every worker is spawned by these submits (one per submit while < max)
-            ready = [self._pool.submit(os.getpid) for _ in range(workers)]
-        cf.wait(ready)
+        try:
+            with _environment(WORKER_ENV):  # every worker is spawned by these submits (one per submit while < max)
+                ready = [self._pool.submit(os.getpid) for _ in range(workers)]
+            cf.wait(ready)
+        except BaseException:  # Ctrl-C while the workers start: stop them, as for an interrupted sweep
+            self.close(cancel=True)
+            raise
 
     def submit(self, fn, /, *args):
         return self._pool.submit(fn, *args)
