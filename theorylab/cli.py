@@ -201,13 +201,15 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
 def _cmd_measure(args: argparse.Namespace) -> int:
     from theorylab.config import apply_overrides, load_toml, validate
-    from theorylab.measure import measure
+    from theorylab.limits import split_limits
+    from theorylab.measure import check_device, measure
 
-    raw = apply_overrides(load_toml(args.config), args.overrides)
+    check_device(args.device)
+    raw, limits = split_limits(apply_overrides(load_toml(args.config), args.overrides))
     if "sweep" in raw:
         raise ConfigError(f"{args.config}: has a [sweep] table; run it with `theorylab sweep {args.config}`")
     cfg = validate(raw)
-    result = measure(cfg, device=args.device)
+    result = measure(cfg, device=args.device, limits=limits, progress=not args.json)
     if args.json:
         print(json.dumps(result.to_json(), indent=2))
         return EXIT_OK
@@ -278,13 +280,17 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
 
 def _cmd_train(args: argparse.Namespace) -> int:
     from theorylab.config import apply_overrides, load_toml, validate
+    from theorylab.cost import check_train
     from theorylab.learning.config import TrainConfig
     from theorylab.learning.report import train_and_report
+    from theorylab.limits import split_limits
 
     raw = load_toml(args.config)
     for table in ("experiment", "quick"):  # an experiment file trains its score as written (the full profile)
         raw.pop(table, None)
-    cfg = validate(apply_overrides(raw, args.overrides), TrainConfig)
+    raw, limits = split_limits(apply_overrides(raw, args.overrides))
+    cfg = validate(raw, TrainConfig)
+    check_train(cfg, limits)
     if args.out is None and cfg.output.checkpoint is None:
         raise ConfigError("output.checkpoint: missing; set it in the config or pass --out PATH")
     summary = train_and_report(cfg, checkpoint=args.out, device=args.device, force=args.force,
@@ -305,10 +311,15 @@ def _cmd_experiment(args: argparse.Namespace) -> int:
 
 def _cmd_gan(args: argparse.Namespace) -> int:
     from theorylab.config import apply_overrides, load_toml
+    from theorylab.cost import check_gan
     from theorylab.gan import run_gan
+    from theorylab.gan.config import load_gan_config
+    from theorylab.limits import split_limits
 
-    raw = apply_overrides(load_toml(args.config), args.overrides)
-    result = run_gan(raw, out_dir=Path(args.out) if args.out else None).to_json()
+    raw, limits = split_limits(apply_overrides(load_toml(args.config), args.overrides))
+    cfg = load_gan_config(raw)
+    check_gan(cfg, limits)
+    result = run_gan(cfg, out_dir=Path(args.out) if args.out else None).to_json()
     if args.json:
         print(json.dumps(result, indent=2, default=str))
         return EXIT_OK

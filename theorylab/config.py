@@ -55,6 +55,8 @@ from __future__ import annotations
 import json
 import math
 import tomllib
+import types
+import typing
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -62,6 +64,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from theorylab.errors import ConfigError
+from theorylab.limits import MAX_SCORE_ERROR
 from theorylab.tolerances import GRID_TIME_RTOL
 
 __all__ = [
@@ -76,8 +79,46 @@ __all__ = [
 
 
 
+#: Largest accepted seed: numpy and torch generators take seeds below 2**64; per-cell seeds use 63 bits.
+MAX_SEED = 2**63 - 1
+
+
+def _kinds(annotation: Any) -> set[type]:
+    """The plain types a field annotation admits (``float | None`` -> {float, NoneType})."""
+    args = typing.get_args(annotation)
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return set().union(*(_kinds(a) for a in args))
+    if typing.get_origin(annotation) is typing.Annotated:
+        return _kinds(args[0])
+    return {annotation} if isinstance(annotation, type) else set()
+
+
+def refuse_coercion(model: type[BaseModel], data: Any) -> Any:
+    """Refuse what pydantic's lax mode would silently convert: a string or a boolean for a number
+    (``sampler.gamma = "0.1"``, ``sampler.T = true``), anything but a boolean for a boolean (``denoise = 1``).
+
+    pydantic's ``strict=True`` would also refuse ``n_samples = 1e5`` (an integral float for an int), which TOML users
+    write; this check keeps that and refuses only the conversions that hide a typo."""
+    if not isinstance(data, Mapping):
+        return data
+    for name, info in model.model_fields.items():
+        if name not in data:
+            continue
+        kinds, value = _kinds(info.annotation), data[name]
+        if kinds & {int, float} and bool not in kinds and isinstance(value, str | bool):
+            raise ValueError(f"{name}: must be a number, got {value!r}")
+        if kinds == {bool} and not isinstance(value, bool):
+            raise ValueError(f"{name}: must be true or false, got {value!r}")
+    return data
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_coercion(cls, data: Any) -> Any:
+        return refuse_coercion(cls, data)
 
 
 def _registered(registry: Mapping[str, Any], what: str, value: Any) -> str:
@@ -140,6 +181,11 @@ class SamplerConfig(BaseModel):
     start: Literal["prior", "marginal"] = "prior"
     early_stop: float | None = Field(None, gt=0)
     denoise: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_coercion(cls, data: Any) -> Any:
+        return refuse_coercion(cls, data)
 
     @field_validator("kind")
     @classmethod
@@ -244,7 +290,7 @@ def sampler_options(cfg: SamplerConfig) -> dict[str, Any]:
 class ScoreConfig(_Strict):
     kind: Literal["exact", "perturbed", "learned"] = "exact"
     error: Literal["bias", "smooth"] | None = None
-    M: float = Field(0.0, ge=0)
+    M: float = Field(0.0, ge=0, le=MAX_SCORE_ERROR)  # theorylab.limits.MAX_SCORE_ERROR says why
     frequency: float = Field(1.0, gt=0)
     checkpoint: str | None = None
     train: dict[str, Any] | None = None
@@ -271,7 +317,7 @@ class MetricsConfig(_Strict):
     names: list[str] = Field(default_factory=lambda: ["tv", "kl", "js", "w2"], min_length=1)
     method: Literal["auto", "exact", "grid", "samples"] = "auto"
     n_samples: int = Field(100_000, gt=1)
-    seed: int = Field(0, ge=0)
+    seed: int = Field(0, ge=0, le=MAX_SEED)
 
 
     @field_validator("names")
@@ -356,6 +402,12 @@ def load_toml(path: str | Path) -> dict[str, Any]:
             return tomllib.load(fh)
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such config file") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a folder, not a TOML config file") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the config file ({exc.strerror or type(exc).__name__})") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not a text file (TOML must be UTF-8)") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: malformed TOML ({exc})") from None
 

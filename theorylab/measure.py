@@ -19,8 +19,9 @@ import numpy as np
 
 from theorylab.config import MeasureConfig
 from theorylab.errors import ConfigError
+from theorylab.limits import DEFAULT_LIMITS, Limits
 
-__all__ = ["MeasureResult", "Setup", "build_setup", "measure"]
+__all__ = ["MeasureResult", "Setup", "build_setup", "check_device", "measure"]
 
 @dataclass(frozen=True)
 class Setup:
@@ -177,26 +178,81 @@ def build_setup(cfg: MeasureConfig) -> Setup:
     return Setup(target, process, grid, sampler, score, initial)
 
 
-def measure(cfg: MeasureConfig, *, device: Any = None) -> MeasureResult:
-    """Law of the sampler's output for ``cfg`` and its divergences to the target (one per ``metrics.names``)."""
+def check_device(device: Any, key: str = "--device") -> Any:
+    """``device`` if torch can use it here (None passes): a one-line :class:`ConfigError` naming ``key`` for a name
+    torch does not know (``foo``) or a device this machine lacks (``cuda`` on a CPU-only torch, ``cuda:3`` with
+    one GPU, ``mps`` off Apple silicon). Checked on every route, so a typo is never silently ignored."""
+    if device is None:
+        return None
+    import torch
+
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError, ValueError):
+        raise ConfigError(f"{key}: unknown torch device {device!r} (use cpu, cuda or cuda:<index>)") from None
+    if dev.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise ConfigError(f"{key}: {device!r} requested but torch sees no CUDA device (use cpu)")
+        if dev.index is not None and dev.index >= count:
+            raise ConfigError(f"{key}: {device!r} requested but torch sees {count} CUDA device(s)")
+    elif dev.type == "mps":
+        if not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+            raise ConfigError(f"{key}: 'mps' requested but torch sees no MPS device (use cpu)")
+    elif dev.type != "cpu":
+        raise ConfigError(f"{key}: device type {dev.type!r} is not supported (use cpu or cuda)")
+    return device
+
+
+def measure(cfg: MeasureConfig, *, device: Any = None, limits: Limits | None = DEFAULT_LIMITS,
+            progress: bool = False) -> MeasureResult:
+    """Law of the sampler's output for ``cfg`` and its divergences to the target (one per ``metrics.names``).
+
+    Parameters
+    ----------
+    cfg : MeasureConfig
+    device : str, optional
+        Torch device of the samples route; checked on every route (:func:`check_device`).
+    limits : Limits or None
+        The cost estimate of ``cfg`` (:func:`theorylab.cost.check_measure`) is refused above these before anything
+        is built; None skips the check (a sweep's driver checked its cells already).
+    progress : bool
+        A tqdm bar on stderr over the time steps (shown only when the measurement lasts more than 2 s).
+    """
     from theorylab.laws import law_of_output
     from theorylab.divergences import compare
 
     start = time.perf_counter()
+    check_device(device)
+    if limits is not None:
+        from theorylab.cost import check_measure
+
+        check_measure(cfg, limits)
     setup = build_setup(cfg)
     m = cfg.metrics
-    output = law_of_output(
-        setup.target,
-        setup.score,
-        setup.sampler,
-        setup.grid,
-        method=m.method,
-        n_samples=m.n_samples,
-        seed=m.seed,
-        process=setup.process,
-        initial=setup.initial,
-        device=device,
-    )
+    bar = None
+    score = setup.score
+    if progress:
+        from theorylab.progress import StepProgress
+
+        bar = StepProgress(score, float(setup.grid.T), int(setup.grid.N))
+        score = bar
+    try:
+        output = law_of_output(
+            setup.target,
+            score,
+            setup.sampler,
+            setup.grid,
+            method=m.method,
+            n_samples=m.n_samples,
+            seed=m.seed,
+            process=setup.process,
+            initial=setup.initial,
+            device=device,
+        )
+    finally:
+        if bar is not None:
+            bar.close()
     estimates = []
     for name in m.names:
         options: Mapping[str, Any] = {}

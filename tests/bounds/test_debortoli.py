@@ -34,7 +34,10 @@ def test_recovers_the_constants_of_exact_synthetic_data(B, C, D):
     assert np.all(fit.cells["slack"] >= 0.0)
 
 
-@pytest.mark.parametrize("a", [0.5, 1.0, 1.4])
+# each free-exponent fit is a grid of LPs (~2-5 s of CPU): a = 1.0 (a faster rate than the bound's sqrt, the case
+# the reports meet) runs by default, the sqrt exponent itself and a = 1.4 in the slow step
+@pytest.mark.parametrize("a", [pytest.param(0.5, marks=pytest.mark.slow), 1.0,
+                               pytest.param(1.4, marks=pytest.mark.slow)])
 def test_free_exponent_recovers_the_planted_exponent(a):
     B, C, D = 0.7, 0.4, 0.3
     fit = fit_debortoli(exact_table(B, C, D, a), columns=PLAIN)

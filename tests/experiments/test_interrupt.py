@@ -19,7 +19,7 @@ from theorylab.experiments import results_table, run_sweep
 from .helpers import samples_config, stored_rows
 
 ROOT = Path(__file__).resolve().parents[2]
-N_CELLS = 12
+N_CELLS = 16
 ROWS_BEFORE_KILL = 3
 #: Seconds to wait for the subprocess to store ROWS_BEFORE_KILL rows (its imports take a few seconds).
 STARTUP_TIMEOUT_S = 120.0
@@ -35,9 +35,11 @@ except KeyboardInterrupt:
 
 
 def _slow_config():
-    # 12 replicate cells (metrics.seed swept), each ~0.1-0.3 s: 30000 particles through 50 reverse-em steps
+    # 16 replicate cells (metrics.seed swept), each ~0.2-0.6 s: 30000 particles through 100 reverse-em steps. Pool
+    # workers start with their imports done, so the cells alone must leave the parent time to see ROWS_BEFORE_KILL
+    # rows and signal before the sweep ends, also on a loaded machine (12 cells of 50 steps did not, under load 10)
     raw = samples_config(n_samples=30000, **{"metrics.seed": list(range(N_CELLS))})
-    raw["sampler"]["gamma"] = 0.02
+    raw["sampler"]["gamma"] = 0.01
     raw["metrics"]["names"] = ["tv"]
     return raw
 

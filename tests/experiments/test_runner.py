@@ -136,6 +136,7 @@ def test_two_workers_and_reversed_order_give_the_same_rows(tmp_path):
     same_rows(a, b)
 
 
+@pytest.mark.slow  # the address path (test_scale_out.py) runs by default; this one adds only the LocalCluster start
 def test_dask_local_cluster_gives_the_same_rows(tmp_path):
     # compared with the in-process run (the pool is compared with it above): ~8 s, mostly starting two workers
     pytest.importorskip("distributed")

@@ -16,7 +16,9 @@ from theorylab.samplers import SAMPLERS, TimeGrid, get_sampler
 TARGET = {"kind": "gaussian", "mean": [1.0, -1.0], "cov": [0.5, 2.0]}
 
 
-@pytest.fixture(scope="module", params=["ou", "vp"])
+# the VP score's routes took ~105 s of the learning tests' ~250 s (loaded 2-core machine): they run in the slow
+# step; the OU score covers the same routes by default
+@pytest.fixture(scope="module", params=["ou", pytest.param("vp", marks=pytest.mark.slow)])
 def learned(request):
     raw = {"target": TARGET, "process": {"kind": request.param, "T": 1.0},
            "network": {"kind": "mlp", "hidden": 32, "depth": 2, "fourier_features": 16, "fourier_scale": 4.0},

@@ -12,21 +12,68 @@
 
 Every back end runs the same picklable function on plain data (:func:`theorylab.experiments.cells.run_cell`), and
 only the driver writes results; so a cell's row does not depend on the back end (timing aside).
+
+Workers are started ready (measured in ``benchmarks/bench_sweep_scaling.py``): each worker process runs with one
+thread per numerical library (:data:`WORKER_ENV`, set before the libraries load, as Dask's nanny does; N workers
+then use N cores instead of N x cores of spinning OpenMP/BLAS threads), and imports what a cell needs
+(:func:`warm_worker`: torch, the samplers, laws and divergences, ~2-3 s) when it starts, all workers at once,
+instead of inside its first cell. On Dask, the glibc malloc setting its nanny imposes is undone per worker
+(:func:`theorylab.experiments.cells.prepare_worker`: it doubled the CPU time of a samples-route cell).
 """
 
 from __future__ import annotations
 
 import abc
 import concurrent.futures as cf
+import contextlib
 import logging
 import multiprocessing
+import os
 import signal
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from theorylab.errors import ConfigError
 
-__all__ = ["DaskExecutor", "Executor", "InProcessExecutor", "PoolExecutor", "check_options", "make_executor"]
+__all__ = ["WORKER_ENV", "DaskExecutor", "Executor", "InProcessExecutor", "PoolExecutor", "check_options",
+           "make_executor", "warm_worker"]
+
+#: Environment of a worker process: one OpenMP (torch), MKL and OpenBLAS thread. These are read once, when the
+#: libraries load, so they must be in the environment the worker starts with (``torch.set_num_threads`` later does
+#: not shrink an OpenBLAS pool numpy already started). Dask's nanny sets the same three by default.
+WORKER_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+
+
+@contextlib.contextmanager
+def _environment(values: dict[str, str]):
+    """``os.environ`` updated with ``values`` inside the block (what spawned children inherit), restored after."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def warm_worker() -> int:
+    """Run once in each worker when it starts: one torch thread, and the imports a cell needs done now (in
+    parallel across workers) rather than inside the worker's first cell. Returns the worker's pid."""
+    import torch
+
+    from theorylab.experiments.cells import prepare_worker
+
+    torch.set_num_threads(1)
+    prepare_worker()
+    import theorylab.divergences  # noqa: F401
+    import theorylab.laws  # noqa: F401
+    import theorylab.measure  # noqa: F401
+    import theorylab.samplers  # noqa: F401
+
+    return os.getpid()
 
 _DASK_MISSING = "--scheduler: needs the 'dask' extra: pip install theorylab[dask]"
 
@@ -84,19 +131,28 @@ class InProcessExecutor(Executor):
         self._pending.clear()
 
 
-def _ignore_sigint() -> None:
+def _worker_init() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    warm_worker()
 
 
 class PoolExecutor(Executor):
-    """``ProcessPoolExecutor(workers, spawn)`` whose workers ignore SIGINT."""
+    """``ProcessPoolExecutor(workers, spawn)`` whose workers ignore SIGINT, run one thread per library
+    (:data:`WORKER_ENV`) and are started and warmed (:func:`warm_worker`) here, all at once."""
 
     name = "process-pool"
 
     def __init__(self, workers: int):
         self.workers = workers
         self._pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                                            initializer=_ignore_sigint)
+                                            initializer=_worker_init)
+        try:
+            with _environment(WORKER_ENV):  # every worker is spawned by these submits (one per submit while < max)
+                ready = [self._pool.submit(os.getpid) for _ in range(workers)]
+            cf.wait(ready)
+        except BaseException:  # Ctrl-C while the workers start: stop them, as for an interrupted sweep
+            self.close(cancel=True)
+            raise
 
     def submit(self, fn, /, *args):
         return self._pool.submit(fn, *args)
@@ -143,6 +199,12 @@ class DaskExecutor(Executor):
                 message = " ".join(str(exc).split())
                 raise ConfigError(f"--scheduler: cannot connect to {scheduler!r} ({message})") from None
             self.workers = max(len(self._client.scheduler_info().get("workers", {})), 1)
+        try:  # every worker imports what a cell needs now, in parallel (and says so if it cannot)
+            self._client.run(warm_worker)
+        except ImportError as exc:
+            self.close()
+            raise ConfigError(f"--scheduler: the Dask workers cannot import theorylab ({exc}); install it where "
+                              "they run (docs/scale-out.md)") from None
 
     def submit(self, fn, /, *args):
         future = self._client.submit(fn, *args, pure=False)

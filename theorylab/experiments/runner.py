@@ -22,11 +22,13 @@ from theorylab.experiments.cells import STATUSES, one_line, run_cell
 from theorylab.experiments.executors import check_options, make_executor
 from theorylab.experiments.store import RunFolder, Store
 from theorylab.experiments.sweep import expand, parse_sweep
+from theorylab.limits import Limits, split_limits
 
 __all__ = ["ProgressCallback", "SweepSummary", "default_run_dir", "run_sweep"]
 
 #: ``progress(done, total, info)``: called after each cell is stored; ``info`` has ``cell``, ``index``, ``status``,
-#: ``seconds`` and ``counts`` (cells by status so far).
+#: ``seconds`` (wall), ``cpu_seconds`` (CPU of the worker process), ``worker`` (host:pid) and ``counts`` (cells by
+#: status so far).
 ProgressCallback = Callable[[int, int, Mapping[str, Any]], None]
 
 
@@ -115,7 +117,9 @@ class _Progress:
             self.bar.update(1)
         if self.callback is not None:
             self.callback(self.done, self.total, {"cell": cell.key, "index": cell.index, "status": outcome["status"],
-                                                  "seconds": outcome.get("seconds"), "counts": dict(self.counts)})
+                                                  "seconds": outcome.get("seconds"),
+                                                  "cpu_seconds": outcome.get("cpu_seconds"),
+                                                  "worker": outcome.get("worker"), "counts": dict(self.counts)})
 
     def close(self) -> None:
         if self.bar is not None:
@@ -129,7 +133,7 @@ def _failed(exc: BaseException) -> dict[str, Any]:
 
 def run_sweep(raw_config: Mapping[str, Any], *, config_name: str, out: str | Path | None = None, workers: int = 1,
               scheduler: str | None = None, force: bool = False,
-              progress: bool | ProgressCallback = True) -> SweepSummary:
+              progress: bool | ProgressCallback = True, limits: Limits | None = None) -> SweepSummary:
     """Run (or resume) the sweep of a measure config; one stored row per cell.
 
     Parameters
@@ -154,6 +158,10 @@ def run_sweep(raw_config: Mapping[str, Any], *, config_name: str, out: str | Pat
     progress : bool or callable
         ``True``: a tqdm bar on stderr (cells done/total, ETA); ``False``: silent; a callable
         ``progress(done, total, info)`` is called after each stored cell instead (see :data:`ProgressCallback`).
+    limits : Limits, optional
+        Cost limits (:mod:`theorylab.limits`): the number of cells and each cell's estimate are checked before
+        anything runs. Default: the config's ``[limits]`` table (which is not part of the frozen config, so
+        changing a limit never invalidates a run folder), else the defaults.
 
     Returns
     -------
@@ -173,10 +181,12 @@ def run_sweep(raw_config: Mapping[str, Any], *, config_name: str, out: str | Pat
     check_options(workers, scheduler)
     if not isinstance(raw_config, Mapping):
         raise ConfigError(f"config: expected a table, got {type(raw_config).__name__}")
+    raw_config, table_limits = split_limits(raw_config)
+    limits = limits if limits is not None else table_limits
     run_dir = Path(out) if out is not None else default_run_dir(config_name)
     if run_dir.exists() and not run_dir.is_dir():
         raise ConfigError(f"--out: {run_dir} exists and is not a folder")
-    cells, duplicates = expand(parse_sweep(raw_config))
+    cells, duplicates = expand(parse_sweep(raw_config), limits=limits)
     keys = {c.key for c in cells}
     folder = RunFolder(run_dir)
     replacing = folder.check(raw_config, keys, force=force)

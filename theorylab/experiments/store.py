@@ -77,13 +77,21 @@ class Store:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self.conn = sqlite3.connect(self.path, timeout=60.0)
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA synchronous=NORMAL")
-        self.conn.execute("PRAGMA foreign_keys=ON")
-        with self.conn:
-            self.conn.executescript(_SCHEMA)
-            self.conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (_SCHEMA_VERSION,))
+        try:
+            self.conn = sqlite3.connect(self.path, timeout=60.0)
+        except sqlite3.Error as exc:
+            raise ConfigError(f"{self.path}: cannot open the results store ({exc})") from None
+        try:
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+            self.conn.execute("PRAGMA foreign_keys=ON")
+            with self.conn:
+                self.conn.executescript(_SCHEMA)
+                self.conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (_SCHEMA_VERSION,))
+        except sqlite3.DatabaseError as exc:  # a corrupt or foreign file: the user's input, not a bug
+            self.conn.close()
+            raise ConfigError(f"{self.path}: not a readable theorylab results store ({exc}); move it away and rerun "
+                              "the sweep to recompute") from None
 
     def close(self) -> None:
         self.conn.close()

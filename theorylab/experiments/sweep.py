@@ -52,6 +52,7 @@ from pydantic import BaseModel
 from theorylab.config import SamplerConfig, sampler_option_names, MeasureConfig, deep_copy, validate
 from theorylab.errors import ConfigError
 from theorylab.experiments.cells import cell_key, cell_seed, config_json
+from theorylab.limits import DEFAULT_LIMITS, Limits
 
 __all__ = ["Axis", "Cell", "SweepSpec", "expand", "parse_sweep", "set_path"]
 
@@ -256,7 +257,8 @@ def set_path(config: dict[str, Any], path: str, value: Any) -> None:
     node[parts[-1]] = deep_copy(value)
 
 
-def expand(spec: SweepSpec, *, check_setup: bool = True) -> tuple[list[Cell], int]:
+def expand(spec: SweepSpec, *, check_setup: bool = True, limits: Limits | None = DEFAULT_LIMITS) \
+        -> tuple[list[Cell], int]:
     """Every cell of ``spec``, validated, keyed and seeded; and the number of duplicate cells dropped.
 
     Parameters
@@ -267,15 +269,21 @@ def expand(spec: SweepSpec, *, check_setup: bool = True) -> tuple[list[Cell], in
         Also build each cell's objects (:func:`theorylab.measure.build_setup`: target, process, grid, sampler,
         score) so that errors only found there (an unknown ``target`` key, a sampler defined for OU only on a VP
         process) fail before anything runs. Cheap (sub-millisecond per cell after the first, which imports torch).
+    limits : Limits or None
+        The sweep's size (``limits.max_cells``, checked before expanding) and each cell's cost estimate
+        (:func:`theorylab.cost.check_measure`, checked before its objects are built); None checks neither.
 
     Raises
     ------
     ConfigError
         The validation message (naming the key) followed by the cell: ``(sweep cell i/n: key=value, ...)``.
     """
+    from theorylab.cost import check_measure, check_sweep_size
     from theorylab.measure import build_setup
 
     n = spec.size
+    if limits is not None:
+        check_sweep_size(n, limits)
     cells: list[Cell] = []
     seen: set[str] = set()
     duplicates = 0
@@ -289,6 +297,8 @@ def expand(spec: SweepSpec, *, check_setup: bool = True) -> tuple[list[Cell], in
             for path, value in assignments.items():
                 set_path(raw, path, value)
             cfg = validate(raw)
+            if limits is not None:
+                check_measure(cfg, limits)
             if check_setup:
                 build_setup(cfg)
         except ConfigError as exc:

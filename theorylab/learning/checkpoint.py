@@ -40,6 +40,9 @@ __all__ = ["FORMAT", "cpu_copy", "load_checkpoint", "save_checkpoint"]
 
 FORMAT = "theorylab-score/1"
 
+#: Entries every checkpoint has (the table above; the others are optional or only needed to resume training).
+REQUIRED = ("config", "config_hash", "dim", "network", "model", "ema")
+
 
 def cpu_copy(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """A ``state_dict`` detached and copied to the CPU (what a checkpoint stores, whatever the training device)."""
@@ -73,4 +76,8 @@ def load_checkpoint(path: str | Path, *, key: str = "score.checkpoint") -> dict[
         raise ConfigError(f"{key}: cannot read {str(path)!r} as a checkpoint ({type(exc).__name__})") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ConfigError(f"{key}: {str(path)!r} is not a theorylab score checkpoint (format {FORMAT})")
+    missing = [name for name in REQUIRED if name not in data]
+    if missing:
+        raise ConfigError(f"{key}: {str(path)!r} lacks the entries {', '.join(missing)} of a {FORMAT} checkpoint "
+                          "(written by another tool, or cut short)")
     return data

@@ -57,7 +57,7 @@ from typing import Any, Literal
 import torch
 from pydantic import Field, field_validator, model_validator
 
-from theorylab.config import ProcessConfig, _Strict, kind_table
+from theorylab.config import MAX_SEED, ProcessConfig, _Strict, kind_table
 
 __all__ = ["DTYPES", "ClassifierConfig", "TrainConfig", "TrainingConfig", "config_hash", "make_process", "resolve_device"]
 
@@ -85,7 +85,7 @@ class TrainingConfig(_Strict):
     t_min: float = Field(1e-3, ge=0)
     time_sampling: Literal["uniform", "stratified"] = "stratified"
     n_data: int = Field(5000, ge=2)
-    seed: int = Field(0, ge=0)
+    seed: int = Field(0, ge=0, le=MAX_SEED)
     device: Literal["auto", "cpu", "cuda"] = "auto"
     dtype: Literal["float64", "float32"] = "float64"
     max_seconds: float = Field(0.0, ge=0)

@@ -71,6 +71,9 @@ def learned_score(score_cfg: Any, target: dict[str, Any], process_cfg: Any, proc
         score = LearnedScore.from_checkpoint(score_cfg.checkpoint, weights=score_cfg.weights)
     else:
         cfg = train_config_for(score_cfg, target, process_cfg, float(process.T))
+        from theorylab.cost import check_train
+
+        check_train(cfg, prefix="score.train.")
         path = Path(score_cfg.cache or DEFAULT_CACHE) / f"{config_hash(cfg)}.pt"
         train(cfg, checkpoint=path, progress=progress, device="cpu")
         score = LearnedScore.from_checkpoint(path, weights=score_cfg.weights)

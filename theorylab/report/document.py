@@ -76,8 +76,9 @@ def make_report(run_dir: str | Path, reports_root: str | Path = "reports") -> Pa
     from theorylab.experiments import export_results, results_table
 
     run_dir = Path(run_dir)
-    if not (run_dir / "results.sqlite").exists():
-        raise ConfigError(f"{run_dir}: not a run folder (no results.sqlite)")
+    for name in ("results.sqlite", "config.json"):
+        if not (run_dir / name).is_file():
+            raise ConfigError(f"{run_dir}: not a run folder (no {name})")
     df = results_table(run_dir)
     raw = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
     out = Path(reports_root) / run_dir.name

@@ -1,0 +1,56 @@
+"""Scale-out (docs/scale-out.md): a Dask cluster reached by its address on loopback gives the rows of an in-process
+run, and every worker (process pool or Dask) runs one thread per numerical library with its imports done."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import pytest
+
+from theorylab.experiments import results_table, run_sweep
+from theorylab.experiments.executors import WORKER_ENV, PoolExecutor
+
+from .helpers import same_rows, samples_config
+
+
+def worker_threads() -> dict:
+    """What a worker sees: the thread variables, torch's intra-op threads, and whether the cell's modules are loaded."""
+    import sys
+
+    import torch
+
+    from theorylab.experiments import cells
+
+    return {"env": {k: os.environ.get(k) for k in WORKER_ENV}, "torch": torch.get_num_threads(),
+            "warm": "theorylab.measure" in sys.modules and "theorylab.laws" in sys.modules,
+            "prepared": cells._prepared}
+
+
+def test_pool_workers_run_one_thread_per_library_and_start_warm():
+    before = {k: os.environ.get(k) for k in WORKER_ENV}
+    pool = PoolExecutor(2)
+    try:
+        seen = [f.result() for f in [pool.submit(worker_threads) for _ in range(2)]]
+    finally:
+        pool.close()
+    for s in seen:
+        assert s == {"env": WORKER_ENV, "torch": 1, "warm": True, "prepared": True}
+    assert {k: os.environ.get(k) for k in WORKER_ENV} == before  # the driver's own environment is restored
+
+
+def test_dask_cluster_by_tcp_address_on_loopback_gives_the_same_rows(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    sweep = {"sampler.gamma": [0.1, 0.05], "score.M": [0.0, 0.2]}
+    here = run_sweep(samples_config(n_samples=500, **sweep), config_name="x", out=tmp_path / "here", progress=False)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                  dashboard_address=None, silence_logs=logging.ERROR) as cluster:
+        address = cluster.scheduler_address
+        assert address.startswith("tcp://127.0.0.1:")
+        remote = run_sweep(samples_config(n_samples=500, **sweep), config_name="x", out=tmp_path / "tcp",
+                           scheduler=address, progress=False)
+        with distributed.Client(address) as client:
+            seen = list(client.run(worker_threads).values())
+    assert remote.executor == f"dask {address}" and remote.complete
+    assert len(seen) == 2 and all(s["torch"] == 1 and s["warm"] and s["prepared"] for s in seen)
+    same_rows(results_table(here.run_dir), results_table(remote.run_dir))
