@@ -109,7 +109,8 @@ def _timing(result: StudyResult) -> list[str]:
              f"the O(d) route + its W2): slowest cell {worst.seconds:.2f} s ({worst.scheme}, NFE {worst.column}, "
              f"{worst.points} points, eps {_eps_text(worst.eps)}, {worst.init}); "
              f"{sum(1 for c in discrete if c.seconds < CELL_BUDGET_S)} of {len(discrete)} cells under "
-             f"{CELL_BUDGET_S:g} s; whole table {result.total_seconds:.1f} s.", "",
+             f"{CELL_BUDGET_S:g} s; whole table {result.total_seconds:.1f} s. Times depend on the machine's load (the "
+             "development machine's 2 cores are shared): re-run to measure on yours.", "",
              "Per (scheme, NFE): the slowest of its cells / the sum over its "
              f"{len(cfg.eps) * len(INITS)} cells (eps x start), in seconds.", ""]
     head = ["scheme"] + [f"NFE {n}" for n in cfg.nfe]
