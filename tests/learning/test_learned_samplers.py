@@ -39,7 +39,7 @@ def test_every_sampler_runs_with_a_learned_score(learned):
         assert x.shape == (500, 2) and x.dtype == torch.float64 and torch.isfinite(x).all(), name
         assert torch.equal(x, again), name
         ran.append(name)
-    expected = {"ou": 7, "vp": 5}[learned.process.name]
+    expected = {"ou": 6, "vp": 4}[learned.process.name]
     assert len(ran) == expected, ran
 
 
