@@ -134,6 +134,13 @@ def _build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--out", default="reports/audit", metavar="DIR", help="report folder (default reports/audit)")
     audit.add_argument("--quiet", action="store_true", help="no per-cell progress lines")
     audit.set_defaults(handler=_cmd_audit)
+
+    study = sub.add_parser("study", help="a paper's table recomputed on the exact route ([study] kind = "
+                           "\"pierret-galerne\": experiments/pierret_galerne.toml)")
+    _add_config(study, "study config with a [study] table", "table.nfe=[50]")
+    study.add_argument("--out", default=None, metavar="DIR", help="report folder (default reports/pierret_galerne)")
+    study.add_argument("--quiet", action="store_true", help="no per-row progress lines")
+    study.set_defaults(handler=_cmd_study)
     return parser
 
 
@@ -362,6 +369,24 @@ def _cmd_audit(args: argparse.Namespace) -> int:
         agrees = {True: "agrees", False: "DIFFERS", None: "no counterpart"}[s["agrees"]]
         print(f"{s['library']:>11} {s['scheme']:<44} W2={s['w2_last']:.4g} order={s['order']:.2f}"
               f"±{s['order_stderr']:.2f} vs theorylab {s['counterpart']}: {agrees} (max diff {s['max_w2_diff']:.2g})")
+    print(f"report: {paths['markdown']}")
+    return EXIT_OK
+
+
+def _cmd_study(args: argparse.Namespace) -> int:
+    from theorylab.config import apply_overrides, load_toml
+    from theorylab.studies.pierret_galerne import run_study, study_from_raw, write_report
+
+    raw = apply_overrides(load_toml(args.config), args.overrides)
+    kind = raw.get("study", {}).get("kind") if isinstance(raw.get("study"), dict) else None
+    if kind != "pierret-galerne":
+        raise ConfigError(f"study.kind: must be 'pierret-galerne', got {kind!r}")
+    cfg = study_from_raw(raw)
+    result = run_study(cfg, progress=None if args.quiet else (lambda line: print(line, file=sys.stderr)))
+    paths = write_report(result, args.out or "reports/pierret_galerne", config_path=str(args.config))
+    print(("compared with the published table" if result.compare else
+           "published table NOT compared (no CIFAR-10 spectrum; synthetic spectrum used)")
+          + f"; {len(result.cells)} cells in {result.total_seconds:.1f} s")
     print(f"report: {paths['markdown']}")
     return EXIT_OK
 

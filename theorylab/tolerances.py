@@ -251,3 +251,17 @@ ATLAS_RATE_ATOL: float = 0.1
 #: data's (seed 002, digits experiment). Frequencies are of n = 50 samples over 10 labels; 0.01 rejects only a clear
 #: imbalance (e.g. one label missing and another doubled) while a balanced generator passes with probability 0.99.
 DIGITS_BALANCE_ALPHA: float = 0.01
+#: Pierret & Galerne study (theorylab.studies.pierret_galerne): eigenvalues read from a spectrum file that are negative
+#: but no larger in size than this fraction of the largest are round-off of a PSD covariance's (near-)zero eigenvalues
+#: and are set to 0, as the authors do (``vps *= vps > 0``). Their file is float32 eigh output: LAPACK's symmetric
+#: eigensolver is backward stable with eigenvalue errors ~ d EPS32 max(lambda) in the worst case (3072 * 6e-8 =
+#: 1.8e-4) and ~EPS32 max(lambda) in practice; 1e-4 accepts that round-off, while an indefinite "covariance" (a bug in
+#: the file: a difference of matrices, a wrong sign) has negative eigenvalues comparable to the positive ones.
+SPECTRUM_NEGATIVE_RTOL: float = 1e-4
+
+#: Agreement required between theorylab's exact output law (the samplers' declared steps on diagonal affine values) and
+#: Pierret & Galerne's closed-form covariance recursions re-implemented from their formulas (tests): both are float64
+#: recursions of <= 10^3 steps with O(1) factors on spectra with eigenvalues >= 1e-3, so their relative round-off is
+#: ~10^3 * EPS * cond ~ 1e-11 at most; a convention change (the time fed to the score, beta's discretisation, noise on
+#: the last step) moves the eigenvalues by >= 1e-4 relative on the test grids.
+PAPER_RECURSION_RTOL: float = 1e-10

@@ -103,6 +103,24 @@ def test_w2_with_singular_covariances_matches_pot_bures():
     assert w2_gaussian(*cases[1]).value == pytest.approx(math.sqrt(5.0), rel=LINALG_RTOL)
 
 
+def test_w2_singular_laws_in_a_shared_eigenbasis_use_the_O_d_form():
+    """Laws given by eigenvalues in one basis, zeros allowed (Pierret & Galerne's CIFAR-10 Gaussian has a zero
+    eigenvalue): W2 is the O(d) coordinate sum, equal to the dense Procrustes form, and 0 (not 0/0 = NaN) between
+    equal singular laws."""
+    basis = random_rotation(5, 4)
+    lp, lq = np.array([2.0, 0.0, 0.5, 0.0, 1.0]), np.array([1.0, 0.0, 0.0, 3.0, 1.0])
+    p = Gaussian.from_eigen(np.arange(5.0), lp, basis=basis)
+    q = Gaussian.from_eigen(np.zeros(5), lq, basis=basis)
+    est = w2_gaussian(p, q)
+    assert "O(d)" in est.method
+    expected = math.sqrt(float(np.sum(np.arange(5.0) ** 2) + np.sum((np.sqrt(lp) - np.sqrt(lq)) ** 2)))
+    assert est.value == pytest.approx(expected, rel=LINALG_RTOL)
+    dense = w2_gaussian(Gaussian(p.mean(), p.covariance(), allow_singular=True),
+                        Gaussian(q.mean(), q.covariance(), allow_singular=True))
+    assert "O(d)" not in dense.method and est.value == pytest.approx(dense.value, rel=math.sqrt(LINALG_RTOL))
+    assert w2_gaussian(p, p).value == 0.0
+
+
 def test_dirac_masses():
     dirac = make_target({"kind": "gaussian", "mean": [1.0, 2.0], "variances": [0.0, 0.0]})
     assert divergence("tv", dirac, dirac).value == 0.0

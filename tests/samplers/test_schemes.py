@@ -46,6 +46,7 @@ CASES = [
     ("exponential-integrator", {}, "subvp"),
     ("ddpm", {}, "vp"),
     ("ddpm", {"variance": "forward"}, "ve"),
+    ("ddpm-euler", {}, "ou"),  # beta_n = g^2 h < 1 on the N = 8, 12 grids of the fast checks (VP here: 12 h)
     ("ddim", {"eta": 0.0}, "vp"),
     ("ddim", {"eta": 0.5}, "subvp"),
     ("ddim", {"eta": 0.5}, "vp"),
@@ -179,7 +180,8 @@ def _strong_gap(name, options, proc, N):
     return math.sqrt(second)
 
 
-STRONG_CASES = [c for c in CASES if c[0] in ("reverse-sde", "exponential-integrator", "ddpm", "reverse-diffusion")
+STRONG_CASES = [c for c in CASES if c[0] in ("reverse-sde", "exponential-integrator", "ddpm", "ddpm-euler",
+                                             "reverse-diffusion")
                 or (c[0] == "ddim" and c[1]["eta"] > 0 and c[2] == "vp")]
 
 

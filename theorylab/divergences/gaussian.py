@@ -134,11 +134,12 @@ def _kl_raw(m1: np.ndarray, c1: np.ndarray, m2: np.ndarray, c2: np.ndarray) -> f
     return max(0.5 * (float(np.sum(_x_minus_log1p(x))) + float(w @ w)), 0.0)
 
 
-def _common_eigenbasis(p: Any, q: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+def _common_eigenbasis(p: Any, q: Any, definite: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """``(lambda_p, lambda_q, U^T(mu_p - mu_q))`` when both laws are definite Gaussians stored with the same
     eigenbasis (:meth:`~theorylab.distributions.Gaussian.eigen_parts`: both diagonal, or equal bases, as the exact
     route's output law and its target are): the closed forms are then sums over coordinates, O(d) after the one
-    projection of the means, and no dense covariance is built. None otherwise."""
+    projection of the means, and no dense covariance is built. None otherwise. ``definite=False`` also accepts
+    zero eigenvalues (singular laws), for the forms that stay defined there (:math:`W_2`)."""
     if not (hasattr(p, "eigen_parts") and hasattr(q, "eigen_parts")) or p.dim != q.dim:
         return None
     if p._eigen is None or q._eigen is None:  # not given by eigendecomposition: the dense forms apply
@@ -146,7 +147,7 @@ def _common_eigenbasis(p: Any, q: Any) -> tuple[np.ndarray, np.ndarray, np.ndarr
     (lp, up), (lq, uq) = p.eigen_parts(), q.eigen_parts()
     if not ((up is None and uq is None) or (up is not None and uq is not None and (up is uq or np.array_equal(up, uq)))):
         return None
-    if not (np.all(lp > 0.0) and np.all(lq > 0.0)):
+    if definite and not (np.all(lp > 0.0) and np.all(lq > 0.0)):
         return None
     delta = p.mean() - q.mean()
     return lp, lq, (delta if up is None else up.T @ delta)
@@ -212,10 +213,11 @@ def w2_gaussian(p: Any, q: Any) -> Estimate:
     Estimate
         ``name="W2"``, uncertainty ``exact``.
     """
-    common = _common_eigenbasis(p, q)
+    common = _common_eigenbasis(p, q, definite=False)
     if common is not None:  # commuting covariances: W2^2 = |Delta|^2 + sum (sqrt lp - sqrt lq)^2, cancellation-free
-        lp, lq, delta = common
-        root_gap = (lp - lq) / (np.sqrt(lp) + np.sqrt(lq))
+        lp, lq, delta = common  # PSD allowed (a singular target: Pierret & Galerne's CIFAR-10 Gaussian has rank d - 1)
+        roots = np.sqrt(lp) + np.sqrt(lq)
+        root_gap = np.divide(lp - lq, roots, out=np.zeros_like(roots), where=roots > 0.0)
         value = math.sqrt(float(np.sum(delta * delta) + np.sum(root_gap * root_gap)))
         return exact_estimate("W2", value, "closed form (Bures-Wasserstein, commuting covariances in the shared "
                                            "eigenbasis, O(d))")

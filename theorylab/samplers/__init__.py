@@ -10,6 +10,7 @@ from theorylab.errors import ConfigError
 from theorylab.samplers.ancestral import AncestralSampler
 from theorylab.samplers.ddim import DDIMSampler
 from theorylab.samplers.ddpm import DDPMSampler
+from theorylab.samplers.ddpm_euler import DDPMEulerSampler
 from theorylab.samplers.dpm_solver import DPMSolver2Sampler
 from theorylab.samplers.edm import EDMSampler
 from theorylab.samplers.exponential import ExponentialIntegratorSampler
@@ -34,6 +35,7 @@ SAMPLERS: dict[str, type[Sampler]] = {
     "pc": PredictorCorrectorSampler,
     "exponential-integrator": ExponentialIntegratorSampler,
     "ddpm": DDPMSampler,
+    "ddpm-euler": DDPMEulerSampler,
     "ddim": DDIMSampler,
     "reverse-diffusion": ReverseDiffusionSampler,
     "annealed-langevin": AnnealedLangevinSampler,
