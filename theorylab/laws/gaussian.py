@@ -156,12 +156,14 @@ def _eigen_route(score: Any, initial: Any) -> tuple[np.ndarray | None, np.ndarra
     return basis, (mean if basis is None else basis.T @ mean), lam0.copy()
 
 
-def _gaussian_moments(law: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
+def _gaussian_moments(law: Any, name: str, dense: bool = True) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(mean, covariance)`` of a Gaussian start (dense d x d); with ``dense=False`` only the check that it is
+    Gaussian (the O(d) route never builds the dense covariance)."""
     from theorylab.distributions import Gaussian
 
     if not isinstance(law, Gaussian):
         raise NoClosedFormError(f"{name}: the initial law {type(law).__name__} is not Gaussian; no closed form")
-    return law.mean(), law.covariance()
+    return (law.mean(), law.covariance()) if dense else None
 
 
 def gaussian_output_law(score: Any, sampler: Any, grid: Any, *, process: Any = None, initial: Any = None,
@@ -205,10 +207,12 @@ def gaussian_output_law(score: Any, sampler: Any, grid: Any, *, process: Any = N
     sampler = resolve_sampler(sampler, sampler_options)
     process = check_process(sampler, grid, process)
     d = score_dim(score, None, dim)
-    mean, cov = _gaussian_moments(initial_law(process, d, initial), sampler.name)
+    start = initial_law(process, d, initial)
+    _gaussian_moments(start, sampler.name, dense=False)  # refuses a non-Gaussian start before any work
     details: dict[str, Any] = {"steps": grid.N, "grid": grid.kind}
     declared = sampler.declare(grid, process)
     if isinstance(declared, ContinuousFlow):
+        mean, cov = _gaussian_moments(start, sampler.name)
         P, q, nfev = flow_map(score, process, grid.T, d, sampler_name=sampler.name)
         mean, cov = P @ mean + q, P @ cov @ P.T
         details.update(solver="DOP853", rtol=FLOW_RTOL, atol=FLOW_ATOL, nfev=nfev)
@@ -217,7 +221,7 @@ def gaussian_output_law(score: Any, sampler: Any, grid: Any, *, process: Any = N
             f"atol={FLOW_ATOL:g}); the torch sampler differs from the exact flow by its own solver error "
             f"(rtol={declared.rtol:g}, atol={declared.atol:g})"))
     else:
-        eigen = _eigen_route(score, initial_law(process, d, initial))
+        eigen = _eigen_route(score, start)
         if eigen is not None:
             basis, mean_t, var_t = eigen
             mean_t, var_t, count = chain_moments(declared, _EigenScore(score, d), d, mean_t, var_t, sampler.name)
@@ -229,6 +233,7 @@ def gaussian_output_law(score: Any, sampler: Any, grid: Any, *, process: Any = N
             law = Gaussian.from_eigen(mean_t if basis is None else basis @ mean_t, np.maximum(var_t, 0.0),
                                       basis=basis, share_basis=True)
             return OutputLaw(law, "exact", sampler.name, error, details)
+        mean, cov = _gaussian_moments(start, sampler.name)  # the dense route (no eigen form): d x d moments
         mean, cov, count = chain_moments(declared, score, d, mean, cov, sampler.name)
         details["transitions"] = count
         error = ErrorControl("rounding", 0.0, (

@@ -17,8 +17,9 @@ using :math:`\\epsilon_\\theta = -\\sqrt{1-\\bar\\alpha_t}\\,s`. Here it is writ
 
 the posterior mean :math:`E[X_{t^-} | X_{t^+}]` by Tweedie's formula when :math:`s` is exact. For VP this is Ho et
 al.'s step with :math:`\\beta_t = 1 - \\bar\\alpha_t/\\bar\\alpha_{t-1}` and :math:`\\bar\\alpha_t = \\alpha_t^2`
-read from the continuous schedule at the grid times (the discretisation DDIM's and score_sde's ``ddpm`` samplers
-use, exact for the marginals at the grid times); for VE it is SMLD's ancestral sampler (score_sde_pytorch
+read from the continuous schedule at the grid times (the discretisation DDIM uses, exact for the marginals at the
+grid times; score_sde_pytorch's ancestral predictor and Pierret & Galerne use the Euler-discretised
+:math:`\\beta_n = g(t^+)^2 h` instead: ``ddpm-euler``); for VE it is SMLD's ancestral sampler (score_sde_pytorch
 ``AncestralSamplingPredictor``: :math:`a = 1`, :math:`\\beta = \\sigma_{t^+}^2 - \\sigma_{t^-}^2`).
 
 The last step adds no noise (Ho et al.'s Algorithm 2, :math:`z = 0` at :math:`t = 1`; diffusers' ``DDPMScheduler``
