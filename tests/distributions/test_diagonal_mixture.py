@@ -109,3 +109,35 @@ def test_workspace_reuses_buffers():
     gmm.ou_marginal(0.5).score_into(x, out, work)  # another law, same workspace: nothing new
     assert {name: buf.data_ptr() for name, buf in work._buffers.items()} == held
     assert work.nbytes() <= 6 * x.numel() * 8  # O(n d): 4 particle-sized + 2 batch-sized buffers
+
+
+def test_compiled_path_falls_back_to_the_eager_kernel(monkeypatch):
+    import theorylab.distributions.diagonal_mixture as dm
+
+    def broken(*args):
+        raise RuntimeError("no compiler here")
+
+    monkeypatch.setattr(dm, "_compiled_fn", lambda: broken)
+    monkeypatch.setitem(dm._COMPILED, "error", None)
+    gmm = GaussianMixture([0.5, 0.5], [-3.0, 3.0], [0.25, 1.0])
+    x = torch.linspace(-6.0, 6.0, 50, dtype=torch.float64).unsqueeze(1)
+    eager = gmm.score(x)
+    with dm.compiled_kernel(), pytest.warns(RuntimeWarning, match="no compiler here"):
+        out = gmm.score(x)
+    assert torch.equal(out, eager)
+    assert "no compiler here" in dm.compiled_status()["error"]
+    assert dm.compiled_status()["enabled"] is False  # restored on exit
+
+
+@pytest.mark.slow
+def test_compiled_kernel_matches_general():
+    """torch.compile of the two-component expression (20-60 s to compile): same tolerance as the eager kernel."""
+    import theorylab.distributions.diagonal_mixture as dm
+
+    gmm = GaussianMixture([0.3, 0.7], [[-3.0, 1.0], [3.0, 0.0]], [[0.25, 2.0], [1.0, 0.5]])
+    x = 6.0 * torch.randn((4096, 2), generator=torch.Generator().manual_seed(5), dtype=torch.float64)
+    ref, scale = reference(gmm, x)
+    with dm.compiled_kernel():
+        new = gmm.score(x)
+    assert dm.compiled_status()["compiled"], dm.compiled_status()
+    assert_close(new, ref, scale)
