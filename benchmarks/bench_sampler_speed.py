@@ -18,6 +18,9 @@ Implementations (all timed in the same process, interleaved):
     map out of place, then ``+ sqrt(v) * draw()``) with the general Cholesky kernel
     :func:`theorylab.distributions.mvn.mixture_score` as the score. Same random stream; its particles equal
     ``theorylab``'s to round-off (checked below).
+``theorylab-compiled``
+    The same call inside :func:`theorylab.distributions.diagonal_mixture.compiled_kernel`: the optional compiled
+    path (the two-component mixture kernel through :func:`torch.compile`; the sampler code is unchanged).
 ``torch``
     A tight hand-written torch loop: ``y = y + g*(y + 2*s(t, y)) + root*torch.randn(...)`` with a hand-written
     component-major torch mixture score (:class:`TorchMixtureScore`, logsumexp written out), out of place, as one
@@ -40,21 +43,28 @@ once, in an order that rotates between repetitions; each call records its **CPU 
 (``time.process_time``, which other jobs do not inflate by descheduling us, though they still slow caches and
 memory) and its wall time; ratios are computed per repetition (paired) and their **median** reported, with the
 range. At 2 threads the CPU time counts both threads (OpenMP spinning included), so it measures cost, not
-latency; the wall ratio shows what the second thread buys, and is noisier. The load average is recorded.
+latency; the wall ratio shows what the second thread buys, and is noisier. The 2-thread block runs twice: in a child
+interpreter with ``OMP_WAIT_POLICY=passive`` (1e5 and 1e6; OpenMP reads the variable only at start-up), and in this
+process with the default (spinning) policy at 1e5, which on a loaded machine makes every torch row wait at each
+parallel region for a descheduled thread (``benchmarks/README.md``, *bench_training*). numpy is single-threaded in
+every block. The load average is recorded.
 
 Checks in the same run: with the same initial points and draws, every implementation gives the same particles as
 ``theorylab`` within :data:`~theorylab.tolerances.LINALG_RTOL` relative (round-off), and ``theorylab`` equals the
 generic route bit for bit.
 
-Profile (1 thread, 1e5 particles, ns per particle-step): the draws (``torch.randn`` allocating and into a buffer,
-numpy's ``standard_normal``), the score (general Cholesky kernel, new kernel allocating, new kernel in place), and
-the price of allocating a particle-sized tensor (``x * 2.0`` against ``x.mul_(2.0)``).
+Profile (1 thread, 1e5 particles, CPU ns per particle): the draws (``torch.randn`` allocating, into a buffer, and
+10 at once; ``torch.rand``, the uniforms that float64 ``randn`` transforms, i.e. the generator's share; numpy's
+``standard_normal``), the score (general Cholesky kernel, new kernel allocating and in place, the hand-written torch
+and numpy scores), and the price of allocating particle-sized temporaries (4 live ``(2, n)`` products, as a
+component-major score makes, against ``x.mul_``). The range over blocks is kept: allocation cost swings by 20x with
+the state of glibc's heap (whether freed memory went back to the OS and must be faulted in again).
 
 Memory: the extra resident peak of one theorylab call at N = 30 and 120 steps (5e5 particles, glibc mmap threshold
 64 KiB so that the figure is the peak of live arrays), through ``bench_reverse_em.py --memory-probe``.
 
-Run from the repository root: ``python benchmarks/bench_sampler_speed.py`` (about 5 minutes on the loaded 2-core
-machine; ``--quick`` about 1 minute). Results: ``benchmarks/results/sampler_speed.json``.
+Run from the repository root: ``python benchmarks/bench_sampler_speed.py`` (about 15 minutes on the 2-core machine at
+load average 9; ``--quick`` about 8 minutes). Results: ``benchmarks/results/sampler_speed.json``.
 """
 
 from __future__ import annotations
@@ -86,6 +96,7 @@ from benchmarks.bench_reverse_em import (  # noqa: E402
     torchsde_reverse_em,
 )
 from theorylab.distributions import GaussianMixture  # noqa: E402
+from theorylab.distributions.diagonal_mixture import compiled_kernel, compiled_status  # noqa: E402
 from theorylab.distributions.mvn import mixture_score  # noqa: E402
 from theorylab.samplers import TimeGrid, get_sampler  # noqa: E402
 from theorylab.samplers.base import NoiseSource, make_generator  # noqa: E402
@@ -255,6 +266,11 @@ def theorylab_before(sampler, score, grid, n: int, seed, x_init=None, noise=None
         return run_chain(sampler.declare(grid, process), score, y, source.draw, fused=False)
 
 
+def _compiled_sample(sampler, score, grid, n: int, seed) -> torch.Tensor:
+    with compiled_kernel():
+        return sampler.sample(score, grid, n, generator=seed)
+
+
 def setup() -> dict:
     target = GaussianMixture(WEIGHTS, MEANS, COVS)
     exact = ExactScore(target)
@@ -278,6 +294,7 @@ def runners(env: dict, with_compile: bool) -> dict[str, Callable[[int, int], obj
     }
     if with_compile:
         out["torch-compile"] = env["compiled"]
+        out["theorylab-compiled"] = lambda n, seed: _compiled_sample(sampler, env["score"], grid, n, seed)
     if torchsde is not None:
         out["torchsde"] = lambda n, seed: torchsde_reverse_em(env["sde"], T, GAMMA, n, seed)
     return out
@@ -294,6 +311,7 @@ def agreement(env: dict, with_compile: bool, n: int = 4096) -> dict:
             "torch-inplace": torch_inplace_reverse_em(env["torch_inplace_score"], n, seed)}
     if with_compile:
         rows["torch-compile"] = env["compiled"](n, seed)
+        rows["theorylab-compiled"] = _compiled_sample(sampler, env["score"], grid, n, seed)
     # replay: theorylab's own draws (prior first, then 60 increments) fed to numpy (and torchsde)
     gen = torch.Generator().manual_seed(seed)
     draws = torch.randn((grid.N + 1, n, 1), generator=gen, dtype=torch.float64)
@@ -358,27 +376,33 @@ def profile(env: dict, n: int = 100_000, inner: int = 20, reps: int = 7) -> dict
     log_w, means, chols = law._params(x.device)
     out, work, zbuf = torch.empty_like(x), Workspace(), torch.empty_like(x)
     xn = x.numpy()
+    x2 = torch.randn((2, n, 1), generator=gen, dtype=torch.float64)
+    block = torch.empty((10, n, 1), dtype=torch.float64)
     items = {
-        "torch.randn (allocating)": lambda: torch.randn((n, 1), generator=gen, dtype=torch.float64),
-        "torch.randn(out=buffer)": lambda: torch.randn((n, 1), generator=gen, dtype=torch.float64, out=zbuf),
-        "numpy standard_normal": lambda: rng.standard_normal((n, 1)),
-        "score: general Cholesky kernel (before)": lambda: mixture_score(x, log_w, means, chols),
-        "score: diagonal kernel, allocating": lambda: law.score(x),
-        "score: diagonal kernel, score_into": lambda: law.score_into(x, out, work),
-        "score: hand-written torch": lambda: env["torch_score"](1.0, x),
-        "score: numpy": lambda: env["np_score"](1.0, xn),
-        "x * 2.0 (allocates)": lambda: x * 2.0,
-        "x.mul_(1.0) (in place)": lambda: x.mul_(1.0),
+        "torch.randn (allocating)": (lambda: torch.randn((n, 1), generator=gen, dtype=torch.float64), 1),
+        "torch.randn(out=buffer)": (lambda: torch.randn((n, 1), generator=gen, dtype=torch.float64, out=zbuf), 1),
+        "torch.randn, 10 draws in one block": (
+            lambda: torch.randn((10, n, 1), generator=gen, dtype=torch.float64, out=block), 10),
+        "torch.rand (the uniforms of randn alone)": (
+            lambda: torch.rand((n, 1), generator=gen, dtype=torch.float64, out=zbuf), 1),
+        "numpy standard_normal": (lambda: rng.standard_normal((n, 1)), 1),
+        "score: general Cholesky kernel (before)": (lambda: mixture_score(x, log_w, means, chols), 1),
+        "score: diagonal kernel, allocating": (lambda: law.score(x), 1),
+        "score: diagonal kernel, score_into": (lambda: law.score_into(x, out, work), 1),
+        "score: hand-written torch": (lambda: env["torch_score"](1.0, x), 1),
+        "score: numpy": (lambda: env["np_score"](1.0, xn), 1),
+        "4 live (2, n) temporaries x2 * 2.0, per element": (lambda: [x2 * 2.0 for _ in range(4)], 8),
+        "x.mul_(1.0) (in place), per element": (lambda: x.mul_(1.0), 1),
     }
     result = {}
-    for name, f in items.items():
+    for name, (f, per) in items.items():
         f()
         blocks = []
         for _ in range(reps):
             c0 = time.process_time()
             for _ in range(inner):
                 f()
-            blocks.append((time.process_time() - c0) / inner / n * 1e9)
+            blocks.append((time.process_time() - c0) / inner / (n * per) * 1e9)
         result[name] = {"median": statistics.median(blocks), "min": min(blocks), "max": max(blocks)}
     return {"particles": n, "threads": 1, "ns_per_particle_cpu": result}
 
@@ -399,22 +423,52 @@ def memory() -> dict:
 
 
 # ------------------------------------------------------------------------------------------------- main
+def _warm_compiled(env: dict, sizes) -> bool:
+    """Compile both compiled paths for every size (outside the timed region); False if torch.compile fails."""
+    torch.set_num_threads(1)
+    ok = env["compiled"].warm([2_048, 4096, *sizes])
+    if ok:
+        t0 = time.perf_counter()
+        for n in (2_048, 4096, *sizes):
+            _compiled_sample(env["sampler"], env["score"], env["grid"], n, 0)
+        env["compiled"].compile_seconds["theorylab_all_sizes"] = time.perf_counter() - t0
+        ok = compiled_status()["error"] is None
+    return ok
+
+
+def child_timing(threads: int, sizes: dict[int, int], with_compile: bool) -> dict:
+    """Timing block in a fresh interpreter with ``OMP_WAIT_POLICY=passive`` (OpenMP reads it only at start-up)."""
+    env = {k: v for k, v in os.environ.items()} | {"OMP_WAIT_POLICY": "passive"}
+    cmd = [sys.executable, __file__, "--timing-only", str(threads),
+           "--sizes", json.dumps({str(k): v for k, v in sizes.items()})] + ([] if with_compile else ["--no-compile"])
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env, cwd=ROOT)
+    block = json.loads(proc.stdout.strip().splitlines()[-1])
+    block["omp_wait_policy"] = "passive"
+    return block
+
+
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer repetitions, no 1e6 at 2 threads, no memory")
-    parser.add_argument("--no-compile", action="store_true", help="skip the torch.compile loop")
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions, no memory probe")
+    parser.add_argument("--no-compile", action="store_true", help="skip the torch.compile rows")
+    parser.add_argument("--timing-only", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--sizes", default="", help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args(argv)
     start, load_start = time.perf_counter(), os.getloadavg()
-    sizes = {100_000: 3, 1_000_000: 1} if args.quick else {100_000: 7, 1_000_000: 3}
     env = setup()
     steps = env["grid"].N
-    with_compile = False
-    if not args.no_compile:
-        torch.set_num_threads(1)
-        with_compile = env["compiled"].warm([2_048, 4096, *sizes])
-        if not with_compile:
-            print(f"torch.compile unavailable: {env['compiled'].error}")
+    if args.timing_only:
+        sizes = {int(k): v for k, v in json.loads(args.sizes).items()}
+        with_compile = not args.no_compile and _warm_compiled(env, sizes)
+        print(json.dumps(timing(runners(env, with_compile), args.timing_only, sizes, steps)))
+        return {}
+    one = {100_000: 3, 1_000_000: 1} if args.quick else {100_000: 5, 1_000_000: 3}
+    two_passive = {100_000: 3, 1_000_000: 1} if args.quick else {100_000: 5, 1_000_000: 2}
+    two_spinning = {100_000: 2}
+    with_compile = not args.no_compile and _warm_compiled(env, one)
+    if not args.no_compile and not with_compile:
+        print(f"torch.compile unavailable: {env['compiled'].error or compiled_status()['error']}")
     if torchsde is None:
         print("torchsde is not importable: skipping it (benchmark-only dependency)")
     torch.set_num_threads(1)
@@ -428,8 +482,12 @@ def main(argv=None) -> dict:
                               "compile_seconds": env["compiled"].compile_seconds},
               "agreement": agreement(env, with_compile), "profile": profile(env)}
     runs = runners(env, with_compile)
-    result["timing"] = [timing(runs, 1, sizes, steps),
-                        timing(runs, 2, {100_000: sizes[100_000]} if args.quick else sizes, steps)]
+    result["timing"] = [timing(runs, 1, one, steps)]
+    result["timing"][0]["omp_wait_policy"] = "default"
+    result["timing"].append(child_timing(2, two_passive, with_compile))
+    spinning = timing(runs, 2, two_spinning, steps)
+    spinning["omp_wait_policy"] = "default"
+    result["timing"].append(spinning)
     if not args.quick:
         result["memory"] = memory()
     result["environment"]["load_average_end"] = os.getloadavg()
@@ -445,7 +503,7 @@ def summary(result: dict) -> str:
         lines.append(f"  {name:45s} {v['median']:7.2f}  [{v['min']:.2f}, {v['max']:.2f}]")
     for block in result["timing"]:
         for n, row in block["by_particles"].items():
-            lines.append(f"threads={block['threads']} n={n}")
+            lines.append(f"threads={block['threads']} (OMP_WAIT_POLICY {block.get('omp_wait_policy')}) n={n}")
             for name, v in row.items():
                 if name.startswith("theorylab_speedup"):
                     continue
@@ -465,4 +523,6 @@ def summary(result: dict) -> str:
 
 
 if __name__ == "__main__":
-    print(summary(main()))
+    _result = main()
+    if _result:
+        print(summary(_result))
