@@ -1,12 +1,14 @@
 """Reusable scratch tensors for in-place kernels (issue 15: samplers at the speed of a hand-written loop).
 
-Why: on CPU, a float64 tensor of 10^5 elements or more is allocated by glibc through ``mmap`` and its pages are
-faulted in (and zeroed by the kernel) on first touch, every time. Measured on the 2-core build machine at 10^5
-particles, one thread: an out-of-place ``x * 2.0`` cost 4.7--6.0 ns per element against 0.16 ns for ``x.mul_(2.0)``
-(``benchmarks/bench_sampler_speed.py``, section *profile*). A sampler step that allocates ten temporaries therefore
-spends more time in page faults than in arithmetic. A :class:`Workspace` hands out named buffers that live as long
-as the workspace (one sampler run), so a step allocates nothing after the first one: memory stays
-:math:`O(n d)` (a fixed number of buffers of the particles' size), independent of the number of steps.
+Why: on CPU, a float64 tensor of 10^5 elements or more is large enough for glibc to serve it by ``mmap`` or from
+the top of the heap, and whenever freed memory has gone back to the operating system its pages are faulted in (and
+zeroed) again on first touch. Measured on the 2-core build machine at 10^5 particles, one thread
+(``benchmarks/bench_sampler_speed.py``, section *profile*, and the scratch runs behind it): out-of-place products
+cost between 0.25 and 6 ns per element depending on the state of the heap, against 0.16 ns for an in-place
+``x.mul_``; the two-component mixture score cost 7.5--8.6 ns per particle in place against 8--33 ns allocating its
+temporaries. A :class:`Workspace` hands out named buffers that live as long as the workspace (one sampler run), so
+a step allocates nothing after the first one: memory stays :math:`O(n d)` (a fixed number of buffers of the
+particles' size), independent of the number of steps.
 
 PyTorch's CPU caching allocator is not used for this because it is an opt-in, process-wide setting
 (``PYTORCH_CPU_ALLOCATOR``/``c10`` configuration) that would change every allocation of the user's process;
