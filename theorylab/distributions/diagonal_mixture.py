@@ -136,7 +136,8 @@ class DiagonalMixtureScore:
         """Write the score at ``x`` into ``out`` (contiguous, ``x``'s shape; may not alias ``x``) and return it.
 
         ``x`` float64 of shape ``(..., d)``, no gradient. Temporaries are buffers of ``work`` named
-        ``"mixture.*"``: 4 of ``x``'s size and 2 of its batch size for two components, ``K + 1`` and 3 otherwise.
+        ``"mixture.*"``: 3 of ``x``'s size and up to 2 of its batch size for two components (``out`` holds
+        :math:`u_0`), ``2K`` of ``x``'s size and ``K + 1`` of its batch size otherwise.
         """
         d = self.dim
         flat = x.reshape(-1, d)
@@ -156,7 +157,7 @@ class DiagonalMixtureScore:
                               "using the eager kernel", RuntimeWarning, stacklevel=2)
         if self.n_components == 2:
             d0, d1 = work.get("mixture.d0", (n, d), f64, dev), work.get("mixture.d1", (n, d), f64, dev)
-            u0, u1 = work.get("mixture.u0", (n, d), f64, dev), work.get("mixture.u1", (n, d), f64, dev)
+            u0, u1 = res, work.get("mixture.u1", (n, d), f64, dev)  # u_0 lives in the output until it is weighted
             torch.sub(flat, means[0], out=d0)
             torch.mul(d0, prec[0], out=u0)
             torch.sub(flat, means[1], out=d1)
@@ -170,7 +171,7 @@ class DiagonalMixtureScore:
             lam.mul_(0.5).add_(self._log_odds_const)  # log-odds ell_1 - ell_0
             r1 = torch.sigmoid(lam, out=work.get("mixture.r1", (n,), f64, dev))
             r0 = torch.sigmoid(lam.neg_(), out=lam)
-            torch.mul(u0, r0.unsqueeze(1), out=res)
+            res.mul_(r0.unsqueeze(1))        # r_0 u_0, in place in the output
             res.addcmul_(u1, r1.unsqueeze(1))
             return out.neg_()
         K = self.n_components
