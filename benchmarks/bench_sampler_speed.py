@@ -23,7 +23,7 @@ Implementations (all timed in the same process, interleaved):
     path (the two-component mixture kernel through :func:`torch.compile`; the sampler code is unchanged).
 ``torch``
     A tight hand-written torch loop: ``y = y + g*(y + 2*s(t, y)) + root*torch.randn(...)`` with a hand-written
-    component-major torch mixture score (:class:`TorchMixtureScore`, logsumexp written out), out of place, as one
+    component-major torch mixture score (:class:`TorchMixtureScore`, ``torch.softmax``), out of place, as one
     writes it. Same generator and draws as theorylab.
 ``torch-inplace``
     The same loop written for speed: preallocated buffers, ``out=``/in-place operations, ``torch.randn(out=)``,
@@ -119,7 +119,8 @@ class TorchMixtureScore:
     :math:`p_t = \\sum_k w_k \\mathcal N(e^{-t}\\mu_k, \\operatorname{diag}(e^{-2t}v_k + 1 - e^{-2t}))`;
     :math:`\\nabla\\log p_t(x) = -\\sum_k r_k P_k(x - m_k)`, :math:`r = \\operatorname{softmax}_k(\\ell)`,
     :math:`\\ell_k = \\log w_k - \\tfrac12\\sum_i\\log(2\\pi C_{k,i}) - \\tfrac12 (x-m_k)^\\top P_k (x-m_k)`.
-    Component-major ``(K, n, d)``; per-time parameters cached. The torch twin of :class:`NumpyMixtureScore`.
+    Component-major ``(K, n, d)``, :func:`torch.softmax` over the components (twice as fast here as the written-out
+    logsumexp that :class:`NumpyMixtureScore` uses); per-time parameters cached.
     """
 
     def __init__(self, weights, means, variances):
@@ -142,9 +143,7 @@ class TorchMixtureScore:
         diff = x.unsqueeze(0) - m.unsqueeze(1)  # (K, n, d)
         u = diff * p.unsqueeze(1)
         ell = c.unsqueeze(1) - 0.5 * (diff * u).sum(dim=2)  # (K, n)
-        top = ell.max(dim=0).values
-        r = torch.exp(ell - top - torch.log(torch.exp(ell - top).sum(dim=0)))
-        return -(r.unsqueeze(2) * u).sum(dim=0)
+        return -(torch.softmax(ell, dim=0).unsqueeze(2) * u).sum(dim=0)
 
 
 class TorchInplaceMixtureScore(TorchMixtureScore):
