@@ -82,6 +82,14 @@ FD_STEP: float = 1e-5
 #: covariances drawn in tests are <= 1e3, so round-off is <= 1e3 * 1e2 * EPS ~ 2e-11; 1e-8 leaves a margin of 500.
 LINALG_RTOL: float = 1e-8
 
+#: Relative tolerance between two float64 kernels for the same Gaussian-mixture score
+#: :math:`-\sum_k r_k P_k(x - \mu_k)` (the in-place diagonal kernel and the general Cholesky kernel), measured
+#: against the scale :math:`\sum_k r_k |P_k(x - \mu_k)|` of the sum: each term is computed to a few ulp by both
+#: (Mahalanobis terms of size <= ~50 in the tests give responsibilities accurate to ~50 EPS), so the difference is
+#: <= ~1e-13 of that scale; relative to |s| itself no bound exists near a zero of the score, where the terms cancel.
+#: 1e-12 leaves a margin of 10 and still catches a wrong coefficient (O(1) relative) or a dropped component.
+MIXTURE_KERNEL_RTOL: float = 1e-12
+
 #: Total variation allowed between a sampler's output law computed on a grid (theorylab.laws.grid_route) and the
 #: closed form (theorylab.laws.gaussian) on Gaussian targets: the issue's acceptance level. The grid propagation is
 #: geometrically convergent (rectangle rule on Gaussian-like integrands, Newton-inverted flows), so grids resolving

@@ -23,11 +23,13 @@ import torch
 
 from theorylab.distributions.affine import parse_affine, pushforward_gaussian
 from theorylab.distributions.base import Distribution, to_float64_tensor
+from theorylab.distributions.diagonal_mixture import DiagonalMixtureScore, diagonal_variances
 from theorylab.distributions.gaussian import Gaussian
 from theorylab.distributions.marginals import ForwardMarginalsMixin
 from theorylab.distributions.mvn import component_log_densities, mixture_score
 from theorylab.distributions.validation import key_of, validate_covs, validate_means, validate_weights
 from theorylab.errors import ConfigError
+from theorylab.workspace import Workspace
 
 __all__ = ["GaussianMixture"]
 
@@ -63,6 +65,10 @@ class GaussianMixture(ForwardMarginalsMixin, Distribution):
         self._covs = validate_covs(covs, key_of(key, "covs"), k, self.dim)
         self._chols = np.linalg.cholesky(self._covs)
         self._cache: dict[torch.device, tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = {}
+        variances = diagonal_variances(self._covs)
+        #: in-place kernel when every covariance is diagonal (always in d = 1), else None
+        self._diagonal = (None if variances is None
+                          else DiagonalMixtureScore(np.log(self._weights), self._means, variances))
 
     # ---- parameters ---------------------------------------------------------------------------------------------
     @property
@@ -124,8 +130,24 @@ class GaussianMixture(ForwardMarginalsMixin, Distribution):
         return torch.logsumexp(self._joint(x), dim=-1)
 
     def _score(self, x: torch.Tensor) -> torch.Tensor:
+        if self._diagonal is not None and not x.requires_grad:
+            return self._diagonal(x)
         log_w, means, chols = self._params(x.device)
         return mixture_score(x, log_w, means, chols)
+
+    def score_into(self, x: torch.Tensor, out: torch.Tensor, work: Workspace | None = None) -> torch.Tensor:
+        """Write :math:`\\nabla\\log p(x)` into ``out`` and return it (the samplers' allocation-free route).
+
+        ``x`` a float64 tensor ``(..., d)`` without gradient, ``out`` a contiguous tensor of the same shape, dtype
+        and device (not aliasing ``x``), ``work`` a :class:`~theorylab.workspace.Workspace` reused across calls.
+        Diagonal covariances use :class:`~theorylab.distributions.diagonal_mixture.DiagonalMixtureScore` in place
+        (the same kernel as :meth:`score`, so both give the same bits); other mixtures copy :meth:`score`.
+        """
+        if (self._diagonal is not None and not x.requires_grad and x.dtype == torch.float64
+                and out.dtype == torch.float64 and out.is_contiguous() and out.shape == x.shape
+                and x.shape[-1] == self.dim):
+            return self._diagonal.into(x, out, Workspace() if work is None else work)
+        return out.copy_(self.score(x))
 
     def responsibilities(self, x: Any) -> np.ndarray | torch.Tensor:
         """Posterior component probabilities :math:`r_k(x)`, shape ``(..., d) -> (..., K)``."""

@@ -13,6 +13,8 @@ for backward steps :math:`n = 0, \\dots, N-1`, with :math:`f(t, y) = a(t)y` the 
 
 from __future__ import annotations
 
+import math
+
 from theorylab.samplers.base import Sampler
 from theorylab.samplers.kernel import Chain, Transition, chain_over_grid
 
@@ -21,15 +23,30 @@ __all__ = ["EulerMaruyamaSampler", "em_transition"]
 
 def em_transition(process, t: float, h: float) -> Transition:
     """The EM transition of the reverse SDE at forward time ``t`` with step ``h``:
-    :math:`\\mu(y) = (1 - h a(t))y + h g(t)^2 s(t, y)`, :math:`v = g(t)^2 h`."""
+    :math:`\\mu(y) = (1 - h a(t))y + h g(t)^2 s(t, y)`, :math:`v = g(t)^2 h`.
+
+    ``fused`` is the same step in place for the torch route (:attr:`Transition.fused`): the score is written into a
+    workspace buffer, then ``y <- keep*y``, ``s <- push*s``, ``y <- y + s``, ``z <- sqrt(v)*z``, ``y <- y + z``: the
+    operations of ``keep*y + push*s + sqrt(v)*z``, each rounded once as there (``add_(alpha=)`` would fuse a
+    multiply-add and change the last bit), so both forms give the same particles.
+    """
     g2 = float(process.diffusion_squared(t))
     keep = 1.0 - h * process.drift_rate(t)
     push = h * g2
+    var = g2 * h
+    root = math.sqrt(var)
 
     def mean(y, ev):
         return keep * y + push * ev.score(t, y)
 
-    return Transition(mean, g2 * h, (t,))
+    def fused(y, ev, z):
+        s = ev.score_into(t, y, ev.buffer("em.score", y))
+        y.mul_(keep).add_(s.mul_(push))
+        if z is not None:
+            y.add_(z.mul_(root))
+        return y
+
+    return Transition(mean, var, (t,), fused=fused)
 
 
 class EulerMaruyamaSampler(Sampler):

@@ -43,10 +43,13 @@ from typing import Any, Protocol, TypeVar
 
 import torch
 
+from theorylab.workspace import Workspace
+
 __all__ = [
     "Chain",
     "ContinuousFlow",
     "Declaration",
+    "FusedStep",
     "ScoreEvaluator",
     "Step",
     "TorchEvaluator",
@@ -69,6 +72,8 @@ class ScoreEvaluator(Protocol):
 MeanMap = Callable[[Any, ScoreEvaluator], Any]
 #: A batch-coupled step ``coupled(y, ev, draw)`` with ``draw()`` returning one standard Gaussian draw of y's shape.
 CoupledStep = Callable[[torch.Tensor, ScoreEvaluator, Callable[[], torch.Tensor]], torch.Tensor]
+#: The torch route's optional in-place form of a transition: ``fused(y, ev, z)`` (see :class:`Transition`).
+FusedStep = Callable[[torch.Tensor, "TorchEvaluator", "torch.Tensor | None"], torch.Tensor]
 
 
 @dataclass(frozen=True)
@@ -89,6 +94,14 @@ class Transition:
         Why a coupled transition has no per-particle law (shown by the exact and grid routes).
     draws : int
         Standard Gaussian draws the torch route consumes (1 when ``var > 0``; a coupled transition states its own).
+    fused : callable ``fused(y, ev, z)`` or None
+        Optional in-place form of the same transition, read by the torch route only (:func:`run_chain`); the exact
+        and grid routes always run ``mean``. It receives the particles ``y`` (a tensor the route owns: it may be
+        overwritten), a :class:`TorchEvaluator` ``ev`` (``ev.score_into``, ``ev.buffer``) and ``z``, the standard
+        Gaussian draw (a route-owned buffer it may overwrite; ``None`` when ``var == 0``), and returns
+        :math:`\\mu(y) + \\sqrt{v}\\,z` computed with the same floating-point operations in the same order as
+        ``mean(y, ev) + math.sqrt(var) * z`` (so the particles are the same bits; tested in
+        ``tests/samplers/test_fused.py``), usually into ``y`` itself, allocating nothing.
     """
 
     mean: MeanMap | None
@@ -97,6 +110,7 @@ class Transition:
     coupled: CoupledStep | None = None
     coupled_reason: str = ""
     draws: int = -1
+    fused: FusedStep | None = None
 
     def __post_init__(self) -> None:
         if (self.mean is None) == (self.coupled is None):
@@ -105,6 +119,8 @@ class Transition:
             raise ValueError(f"Transition.var must be finite and >= 0, got {self.var!r}")
         if self.draws < 0:
             object.__setattr__(self, "draws", 1 if (self.coupled is None and self.var > 0.0) else 0)
+        if self.fused is not None and self.mean is None:
+            raise ValueError("Transition.fused is the in-place form of a mean map; a coupled transition has none")
 
     @property
     def deterministic(self) -> bool:
@@ -163,17 +179,57 @@ Declaration = Chain | ContinuousFlow
 
 
 class TorchEvaluator:
-    """The torch route's evaluator: calls the score on particles (float forward time, tensor in, tensor out)."""
+    """The torch route's evaluator: calls the score on particles (float forward time, tensor in, tensor out).
 
-    def __init__(self, score: Callable[[float, torch.Tensor], torch.Tensor]):
+    It also holds the run's :class:`~theorylab.workspace.Workspace`, so that fused steps (:attr:`Transition.fused`)
+    and scores that can write in place (``score.score_into(t, x, out, work)``, e.g.
+    :class:`~theorylab.scores.ExactScore` of a Gaussian mixture) reuse the same buffers at every step.
+    """
+
+    def __init__(self, score: Callable[[float, torch.Tensor], torch.Tensor], workspace: Workspace | None = None):
         self._score = score
+        self._into = getattr(score, "score_into", None)
+        self.workspace = Workspace() if workspace is None else workspace
 
     def score(self, t: float, x: torch.Tensor) -> torch.Tensor:
         return self._score(float(t), x)
 
+    def score_into(self, t: float, x: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+        """The score at ``(t, x)`` written into ``out`` (the same values as :meth:`score`; in place when the score
+        offers ``score_into``, else copied)."""
+        if self._into is not None:
+            return self._into(float(t), x, out, self.workspace)
+        return out.copy_(self._score(float(t), x))
+
+    def buffer(self, name: str, like: torch.Tensor) -> torch.Tensor:
+        """A scratch tensor of ``like``'s layout, reused for the whole run (:meth:`Workspace.like`)."""
+        return self.workspace.like(name, like)
+
+
+def _draw_into(draw: Callable[[], torch.Tensor], out: torch.Tensor) -> torch.Tensor:
+    """The next standard Gaussian draw, written into ``out``; the same values, and the same generator state after,
+    as ``draw()``.
+
+    When ``draw`` is the ``draw`` method of the sampler's noise stream (:class:`theorylab.samplers.base.NoiseSource`:
+    it documents one ``torch.randn((n, *event_shape))`` per increment) and that stream draws on ``out``'s device and
+    dtype, the draw is ``torch.randn(..., out=out)``: the same call on the same generator, without allocating
+    (tested bit for bit in ``tests/samplers/test_fused.py``). Anything else (replayed ``noise=``, another callable)
+    is called and copied.
+    """
+    source = getattr(draw, "__self__", None)
+    gen = getattr(source, "generator", None)
+    if (gen is not None and getattr(source, "noise", 1) is None and getattr(draw, "__name__", "") == "draw"
+            and isinstance(getattr(source, "count", None), int) and tuple(getattr(source, "shape", ())) == tuple(out.shape)
+            and getattr(source, "dtype", None) == out.dtype and torch.device(gen.device) == out.device
+            and getattr(source, "device", None) == out.device):
+        torch.randn(out.shape, generator=gen, device=out.device, dtype=out.dtype, out=out)
+        source.count += 1
+        return out
+    return out.copy_(draw())
+
 
 def run_chain(chain: Chain, score: Callable, y: torch.Tensor, draw: Callable[[], torch.Tensor],
-              trajectory: list[torch.Tensor] | None = None) -> torch.Tensor:
+              trajectory: list[torch.Tensor] | None = None, *, fused: bool = True) -> torch.Tensor:
     """The torch route: apply every transition of ``chain`` to the particles ``y``.
 
     Parameters
@@ -186,17 +242,35 @@ def run_chain(chain: Chain, score: Callable, y: torch.Tensor, draw: Callable[[],
         Returns the next standard Gaussian draw of ``y``'s shape (the sampler's noise stream).
     trajectory : list, optional
         The state after every backward step is appended (``N`` states).
+    fused : bool
+        Run a transition's in-place form :attr:`Transition.fused` where it declares one (default). The particles
+        are the same bits either way (the fused form repeats the mean map's operations in place); ``False`` runs
+        ``mean(y) + sqrt(var) * draw()`` everywhere (the reference the tests compare with).
+
+    Notes
+    -----
+    Fast path (issue 15): the particles are copied once into a tensor the route owns, each fused transition
+    updates it in place, the Gaussian draws go into one preallocated buffer (``torch.randn(out=)``, the documented
+    stream unchanged), and the score writes into a workspace buffer when it can (``score_into``): after the first
+    step nothing is allocated, and the extra memory is a fixed number of particle-sized buffers, :math:`O(n d)`.
     """
     ev = TorchEvaluator(score)
+    owned = False
     for step in chain.steps:
         for tr in step.transitions:
             if tr.coupled is not None:
-                y = tr.coupled(y, ev, draw)
+                y, owned = tr.coupled(y, ev, draw), False
+                continue
+            if fused and tr.fused is not None and y.is_contiguous() and not y.requires_grad:
+                if not owned:
+                    y, owned = y.clone(memory_format=torch.contiguous_format), True
+                z = _draw_into(draw, ev.buffer("run_chain.z", y)) if tr.var > 0.0 else None
+                y = tr.fused(y, ev, z)
                 continue
             mean = tr.mean(y, ev)
             if tr.var > 0.0:
                 mean = mean + math.sqrt(tr.var) * draw()
-            y = mean
+            y, owned = mean, False
         if trajectory is not None:
             trajectory.append(y.clone())
     return y

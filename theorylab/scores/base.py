@@ -42,6 +42,15 @@ class Score(abc.ABC):
         """``(A, b)`` with :math:`s(t, x) = x A^\\top + b`, or ``None`` when the score is not affine in ``x``."""
         return None
 
+    def score_into(self, t: float, x: torch.Tensor, out: torch.Tensor, work=None) -> torch.Tensor:
+        """Write ``self(t, x)`` into ``out`` (a tensor of ``x``'s layout) and return it.
+
+        The samplers' torch route calls this with a :class:`~theorylab.workspace.Workspace` ``work`` reused at
+        every step; scores with an allocation-free kernel override it (same values as ``__call__``), the default
+        copies.
+        """
+        return out.copy_(self(t, x))
+
     def eigenbasis(self) -> tuple[bool, np.ndarray | None]:
         """``(available, U)``: whether :meth:`eigen_affine` is available, and the fixed orthonormal basis
         :math:`U` (None: the standard basis) in which every :math:`A_t` is diagonal."""

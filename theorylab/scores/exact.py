@@ -109,6 +109,15 @@ class ExactScore(Score):
         """:math:`\\nabla\\log p(x)` of :meth:`law` ``(t)``; ``x`` of shape ``(..., d)``, result like ``x``."""
         return self.law(t).score(x)
 
+    def score_into(self, t: float, x, out, work=None):
+        """:meth:`__call__` written into ``out``: in place through the marginal's ``score_into`` when it has one
+        (:meth:`GaussianMixture.score_into <theorylab.distributions.GaussianMixture.score_into>`), else copied."""
+        law = self.law(t)
+        into = getattr(law, "score_into", None)
+        if into is None:
+            return out.copy_(law.score(x))
+        return into(x, out, work)
+
     def affine(self, t: float):
         """Gaussian marginal :math:`N(\\mu_t, \\Sigma_t)`: :math:`A = -\\Sigma_t^{-1}`, :math:`b = -A\\mu_t`.
 
