@@ -318,7 +318,7 @@ def _shipped(kind: str) -> list[Path]:
 @pytest.mark.parametrize("full", [False, True], ids=["quick", "full"])
 def test_shipped_sweeps_fit_the_default_limits(path, full):
     from theorylab.experiments.sweep import expand, parse_sweep
-    from theorylab.report.reproduce import apply_profile
+    from theorylab.config import apply_profile
 
     raw = apply_profile(load_toml(path), full)
     cells, _ = expand(parse_sweep(raw), check_setup=False, limits=DEFAULT_LIMITS)

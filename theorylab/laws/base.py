@@ -134,16 +134,18 @@ class OutputLaw:
 
 
 def resolve_sampler(sampler: Any, options: dict | None = None):
-    """A sampler instance from a registry name (with ``options``) or an instance (returned as is)."""
-    from theorylab.samplers import Sampler, get_sampler
+    """A sampler instance from a registry name (with ``options``), or the given object when it declares a scheme
+    (anything with ``declare(grid, process)``: a sampler defined outside the package too)."""
+    from theorylab.samplers import get_sampler
 
-    if isinstance(sampler, Sampler):
-        if options:
-            raise ConfigError("sampler.options: give options only with a sampler name, not an instance")
-        return sampler
-    if not isinstance(sampler, str):
-        raise ConfigError(f"sampler.name: must be a sampler name or a Sampler, got {sampler!r}")
-    return get_sampler(sampler, **(options or {}))
+    name = sampler
+    if isinstance(name, str):
+        return get_sampler(name, **(options or {}))
+    if not callable(getattr(sampler, "declare", None)):
+        raise ConfigError(f"sampler.name: must be a sampler name or a sampler (with declare()), got {sampler!r}")
+    if options:
+        raise ConfigError("sampler.options: give options only with a sampler name, not an instance")
+    return sampler
 
 
 def check_process(sampler: Any, grid: Any, process: Any):
