@@ -189,8 +189,13 @@ def _atlas(reports: Path, full: bool, log, failures: list[str]) -> str:
 
 
 def learning_experiments(directory: str | Path = "experiments") -> list[Path]:
-    """The experiment files with an ``[experiment]`` table (seed-002 reproductions), sorted by name."""
-    return experiments_with("experiment", directory)
+    """The experiment files whose ``[experiment]`` kind is a seed-002 reproduction (:data:`EXPERIMENTS`), sorted by
+    name (other studies, e.g. the likelihood bound, have their own commands)."""
+    from theorylab.config import load_toml
+    from theorylab.studies.reproductions.runner import EXPERIMENTS
+
+    return [p for p in experiments_with("experiment", directory)
+            if load_toml(p)["experiment"].get("kind") in EXPERIMENTS]
 
 
 def _learning_experiments(directory, reports: Path, full: bool, log, failures: list[str]) -> list[tuple]:
