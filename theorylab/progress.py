@@ -20,6 +20,11 @@ from typing import Any
 __all__ = ["StepProgress"]
 
 
+#: The score's methods that evaluate it at a forward time ``t`` (first argument): the affine coefficients of the exact
+#: route, their eigen form (the O(d) route) and the in-place evaluation of the fused torch route.
+_TIMED = ("affine", "eigen_affine", "score_into")
+
+
 class StepProgress:
     """``score`` with a progress bar over ``N`` steps of the horizon ``T``.
 
@@ -71,11 +76,11 @@ class StepProgress:
         if name == "_score":  # not yet set (copy, pickle): no recursion
             raise AttributeError(name)
         value = getattr(self._score, name)  # AttributeError when the score lacks it, as without the wrapper
-        if name == "affine" and callable(value):
-            def affine(t: Any) -> Any:
+        if name in _TIMED and callable(value):  # every way a route evaluates the score at a time t
+            def timed(t: Any, *args: Any, **kwargs: Any) -> Any:
                 self._seen(t)
-                return value(t)
-            return affine
+                return value(t, *args, **kwargs)
+            return timed
         return value
 
     def close(self) -> None:
