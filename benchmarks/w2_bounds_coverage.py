@@ -1,6 +1,6 @@
 """Coverage of the W2 confidence bounds of theorylab.divergences.w2_bounds on cases with a known answer.
 
-Cases: Gaussian vs Gaussian in d = 2, 3, 5 (Bures closed form) and a 2D Gaussian mixture vs its translate by v
+Cases: Gaussian vs Gaussian in d = 2, 3, 5 (Bures closed form), and 2D and 3D Gaussian mixtures vs their translates by v
 (W2 = |v| exactly: W2^2 = |mean difference|^2 + W2^2 of the centred laws, which are equal). Each repetition draws
 n samples of P with its own seed and calls w2_samples_bounds at level 0.95; the table gives the repetitions, the
 observed coverage and its Wilson 95 % interval (scipy.stats.binomtest), the mean interval and the time per call.
@@ -33,6 +33,13 @@ def cases() -> list[tuple[str, object, object, float]]:
     p = GaussianMixture([0.5, 0.5], means, covs)
     q = GaussianMixture([0.5, 0.5], means + v, covs)
     out.append(("gmm 2D vs translate", p, q, float(np.linalg.norm(v))))
+    # a mixture in d = 3 (issue 12: mixtures beyond 2D) against its translate: W2(p, p(. - v)) = |v| exactly
+    means3 = np.array([[-2.0, 0.0, 1.0], [2.0, 1.0, -1.0], [0.0, -2.0, 0.0]])
+    covs3 = np.stack([np.diag([0.5, 0.3, 0.4]), np.diag([1.0, 0.5, 0.2]), np.diag([0.3, 0.3, 0.6])])
+    v3 = np.array([0.15, -0.1, 0.05])
+    p = GaussianMixture([0.3, 0.3, 0.4], means3, covs3)
+    q = GaussianMixture([0.3, 0.3, 0.4], means3 + v3, covs3)
+    out.append(("gmm 3D vs translate", p, q, float(np.linalg.norm(v3))))
     return out
 
 
