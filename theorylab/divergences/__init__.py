@@ -11,6 +11,10 @@ Modules: :mod:`~theorylab.divergences.estimate` (the result types), :mod:`~theor
 CIs), :mod:`~theorylab.divergences.montecarlo` (known densities, CLT CIs), :mod:`~theorylab.divergences.dispatch`
 (best deterministic route between two laws), :mod:`~theorylab.divergences.of_laws` (a sampler's output law against
 another law: one estimator per law representation, closed form / grid / samples).
+
+POT (``ot``) is imported inside the functions that solve a transport problem, not at module level: ``import ot``
+costs 1.5-2 s beyond torch and scipy (it imports scikit-learn when that is installed), paid otherwise by every CLI
+call, test process and sweep worker, most of which never solve one (1D W2 uses the quantile formula).
 """
 
 from theorylab.divergences.dispatch import DIVERGENCES, divergence, hellinger, js, kl, tv, w2

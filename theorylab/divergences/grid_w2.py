@@ -38,7 +38,6 @@ import math
 from typing import Any
 
 import numpy as np
-import ot
 
 from theorylab.divergences.estimate import Estimate, Uncertainty
 from theorylab.errors import ConfigError
@@ -118,6 +117,7 @@ def w2_grid_2d(p: Any, axes: Any, q: Any, *, max_nodes: int = 2500, coarsen: boo
         ``name="W2"`` (the distance), uncertainty ``grid``: ``[value - bound, value + bound]`` with the bound of the
         module docstring; the note gives the masses outside the domain, which the bound does not cover.
     """
+    import ot  # POT is imported where it is used (divergences/__init__ says why)
     if isinstance(max_nodes, bool) or not isinstance(max_nodes, (int, np.integer)) or not \
             2 <= max_nodes <= GRID_W2_MAX_NODES:
         raise ConfigError(f"max_nodes: must be an integer in 2..{GRID_W2_MAX_NODES} (the n x n cost matrix of "

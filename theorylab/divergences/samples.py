@@ -28,7 +28,6 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-import ot
 from scipy import special, stats
 
 from theorylab.divergences.bootstrap import check_level, percentile_interval
@@ -104,10 +103,12 @@ def _w2_quantile_stat(m1: np.ndarray, m2: np.ndarray) -> Callable[[np.ndarray], 
 
 
 def _w2_sorted(xs: np.ndarray, ys: np.ndarray) -> float:
+    import ot  # POT is imported where it is used (divergences/__init__ says why)
     return math.sqrt(max(float(ot.wasserstein_1d(xs[:, 0], ys[:, 0], p=2)), 0.0))
 
 
 def _w2_emd(xs: np.ndarray, ys: np.ndarray) -> float:
+    import ot  # POT is imported where it is used (divergences/__init__ says why)
     a = np.full(xs.shape[0], 1.0 / xs.shape[0])
     b = np.full(ys.shape[0], 1.0 / ys.shape[0])
     cost = ot.dist(xs, ys, metric="sqeuclidean")
@@ -227,6 +228,8 @@ def w2_samples(
             stat2 = _w2_emd
             name, what = "W2", f"exact OT between empirical measures (ot.emd2, squared Euclidean cost) against {source}"
         else:
+            import ot  # POT is imported where it is used (divergences/__init__ says why)
+
             projections = ot.sliced.get_random_projections(d, int(n_projections),
                                                            seed=int(rng.integers(0, 2**31 - 1)))
 

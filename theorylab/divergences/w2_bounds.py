@@ -47,7 +47,6 @@ import math
 from typing import Any
 
 import numpy as np
-import ot
 from scipy import stats
 
 from theorylab.divergences.bootstrap import check_level
@@ -166,6 +165,7 @@ def w2_samples_bounds(x: Any, reference: Any, rng: np.random.Generator, *, level
         ``name="W2"``, uncertainty ``ci`` at ``level``; ``value`` is the midpoint of the interval (a point inside
         it, not an estimate of W2); the note gives every bound.
     """
+    import ot  # POT is imported where it is used (divergences/__init__ says why)
     check_level(level, n_boot)
     for key, value, minimum in (("n_batches", n_batches, 2), ("n_directions", n_directions, 0)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
@@ -247,6 +247,7 @@ def sw2_samples(x: Any, reference: Any, rng: np.random.Generator, *, n_projectio
     Estimate
         ``name="SW2"``, uncertainty ``ci`` at ``level``.
     """
+    import ot  # POT is imported where it is used (divergences/__init__ says why)
     check_level(level, n_boot)
     if isinstance(n_projections, bool) or not isinstance(n_projections, (int, np.integer)) or n_projections < 1:
         raise ConfigError(f"n_projections: must be an integer >= 1, got {n_projections!r}")

@@ -119,17 +119,21 @@ def config_json(config: Any) -> str:
 
 @functools.lru_cache(maxsize=1)
 def library_versions() -> dict[str, str]:
-    """Versions of theorylab and the numerical libraries a cell's numbers depend on (in this process)."""
+    """Versions of theorylab and the numerical libraries a cell's numbers depend on (in this process).
+
+    POT and sympy are read from the installed distributions' metadata rather than imported: a cell that does not
+    use them should not pay their import (``import ot`` alone is 1.5-2 s, see :mod:`theorylab.divergences`).
+    """
+    from importlib import metadata
+
     import numpy
-    import ot
     import scipy
-    import sympy
     import torch
 
     import theorylab
 
     return {"theorylab": theorylab.__version__, "numpy": numpy.__version__, "scipy": scipy.__version__,
-            "torch": torch.__version__, "sympy": sympy.__version__, "pot": ot.__version__}
+            "torch": torch.__version__, "sympy": metadata.version("sympy"), "pot": metadata.version("POT")}
 
 
 @contextlib.contextmanager
