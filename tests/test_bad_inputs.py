@@ -20,6 +20,8 @@ from theorylab.config import load_toml, validate
 from theorylab.cost import check_gan, check_measure, check_train, measure_cost
 from theorylab.errors import ConfigError
 from theorylab.limits import DEFAULT_LIMITS, Limits
+from tests.cli_refusal import assert_refused as _assert_refused
+from tests.cli_refusal import run_cli as _run
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -118,21 +120,6 @@ def files(tmp_path: Path) -> dict[str, Path]:
     out["d2000"] = tmp_path / "d2000.toml"
     out["d2000"].write_text(big)
     return out
-
-
-def _run(argv, capsys) -> tuple[int, str]:
-    code = main([str(a) for a in argv])
-    err = capsys.readouterr().err.strip()
-    return code, err
-
-
-def _assert_refused(code: int, err: str, named: str) -> None:
-    assert code == 2, err
-    lines = err.splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("theorylab: error: ")
-    assert named in lines[0], lines[0]
-    assert "Traceback" not in err
 
 
 # --- each case: (argv with {file} placeholders, the key or argument the one line must name) -------------------------

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 
 from theorylab.cli import main
+from tests.cli_refusal import assert_refused, run_cli
 
 FAST_CLAIM = "000.backward.log-ratio-bound"
 JSON_KEYS = {"id", "source", "location", "statement", "verdict", "evidence", "correction"}
@@ -40,13 +39,8 @@ def test_one_claim_in_full(capsys):
         ([], "COMMAND"),
     ],
 )
-def test_bad_input_is_one_line_and_exit_2(argv, named):
-    proc = subprocess.run([sys.executable, "-m", "theorylab", *argv], capture_output=True, text=True)
-    assert proc.returncode == 2
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1, proc.stderr
-    assert named in lines[0]
-    assert "Traceback" not in proc.stderr
+def test_bad_input_is_one_line_and_exit_2(argv, named, capsys):
+    assert_refused(*run_cli(argv, capsys), named)
 
 
 def test_samplers_lists_every_registry_entry(capsys):

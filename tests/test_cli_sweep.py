@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 
 import pytest
 
 from theorylab.cli import main
+from tests.cli_refusal import assert_refused, run_cli
 
 CONFIG = """
 [target]
@@ -54,12 +53,9 @@ def test_sweep_results_report_round_trip(config, tmp_path, capsys):
         (["--set", 'sweep.mode="zip"', "--set", "sweep.score.M=[0.0]"], "sweep"),
     ],
 )
-def test_bad_sweeps_are_one_line_exit_2(config, tmp_path, extra, named):
-    proc = subprocess.run([sys.executable, "-m", "theorylab", "sweep", str(config), "--out", str(tmp_path / "r"),
-                           "--quiet", *extra], capture_output=True, text=True)
-    assert proc.returncode == 2, proc.stderr
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and named in lines[0], proc.stderr
+def test_bad_sweeps_are_one_line_exit_2(config, tmp_path, extra, named, capsys):
+    assert_refused(*run_cli(["sweep", config, "--out", tmp_path / "r", "--quiet", *extra], capsys), named)
+    assert not (tmp_path / "r").exists(), "a refused sweep must not create its run folder"
 
 
 def test_changed_config_is_refused_without_force(config, tmp_path, capsys):

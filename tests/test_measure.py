@@ -4,13 +4,12 @@ refused with one line naming the key and exit code 2."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from theorylab.cli import main
+from tests.cli_refusal import assert_refused, run_cli
 from theorylab.config import apply_overrides, validate
 from theorylab.errors import ConfigError
 from theorylab.measure import measure
@@ -79,15 +78,8 @@ def test_json_schema(capsys):
         ('metrics.names=["tv", "bogus"]', "metrics.names"),
     ],
 )
-def test_bad_configs_are_refused_with_one_line_naming_the_key(override, key):
-    proc = subprocess.run(
-        [sys.executable, "-m", "theorylab", "measure", str(SEED_GMM), "--set", override],
-        capture_output=True, text=True,
-    )
-    assert proc.returncode == 2, proc.stderr
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and key in lines[0], proc.stderr
-    assert "Traceback" not in proc.stderr
+def test_bad_configs_are_refused_with_one_line_naming_the_key(override, key, capsys):
+    assert_refused(*run_cli(["measure", SEED_GMM, "--set", override], capsys), key)
 
 
 def test_non_multiple_horizon_suggests_n():
