@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
 from tests.distributions.strategies import gaussian_params
 from theorylab.distributions import Gaussian
+from theorylab.errors import ConfigError
 from theorylab.tolerances import FD_STEP, FINITE_DIFFERENCE_RTOL, LINALG_RTOL, MC_SIGMA
 
 DIMS = st.integers(min_value=1, max_value=4)  # covers scalar, planar and a few higher dimensions
@@ -93,3 +95,31 @@ def test_sample_is_reproducible():
     a = g.sample(5, np.random.default_rng(7))
     b = g.sample(5, np.random.default_rng(7))
     assert np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("cov", ["vector", "matrix"])
+def test_a_diagonal_covariance_is_its_own_eigendecomposition(cov):
+    """No O(d^3) factorisation for a diagonal covariance (given as a vector or as a diagonal matrix): the eigenbasis
+    is the identity (stored as None), Cholesky is diag(sqrt(v)); both equal what LAPACK gives."""
+    v = np.array([0.3, 2.0, 1e-3, 5.0])
+    g = Gaussian(np.zeros(4), v if cov == "vector" else np.diag(v))
+    lam, basis = g.eigen_parts()
+    assert basis is None and np.array_equal(lam, v)
+    np.testing.assert_allclose(g.cholesky, np.linalg.cholesky(np.diag(v)), rtol=1e-15)
+    np.testing.assert_allclose(g.logpdf(np.ones((1, 4))), stats.multivariate_normal(np.zeros(4), np.diag(v))
+                               .logpdf(np.ones(4)), rtol=1e-13)
+
+
+@pytest.mark.parametrize("v, allow_singular, message", [
+    ([1.0, 0.0], False, "not positive definite"),
+    ([1.0, -0.5], False, "not positive definite"),
+    ([1.0, -0.5], True, "not positive semi-definite"),
+])
+def test_a_bad_diagonal_is_refused_like_a_bad_matrix(v, allow_singular, message):
+    with pytest.raises(ConfigError, match=f"target.cov: covariance is {message}"):
+        Gaussian([0.0, 0.0], v, key="target", allow_singular=allow_singular)
+
+
+def test_a_singular_diagonal_is_allowed_when_asked():
+    g = Gaussian([0.0, 0.0], [1.0, 0.0], allow_singular=True)
+    assert g.is_singular and g.rank == 1

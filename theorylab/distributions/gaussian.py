@@ -76,7 +76,12 @@ class Gaussian(ForwardMarginalsMixin, Distribution):
         self.dim = int(self._mean.shape[0])
         self._cov = validate_cov(cov, key_of(key, "cov"), self.dim, allow_singular=allow_singular)
         self._eigen: tuple[np.ndarray, np.ndarray | None] | None = None
-        if allow_singular:  # decide singularity from the eigenvalues (Cholesky may pass on round-off pivots)
+        diagonal = np.diag(self._cov)
+        if np.count_nonzero(self._cov - np.diag(diagonal)) == 0:  # a diagonal covariance is its eigendecomposition
+            top = max(float(np.max(diagonal)), 0.0)
+            cut = PSD_EIGEN_RTOL * top if allow_singular else 0.0  # as eigh(): round-off eigenvalues of a PSD law
+            self._eigen = (np.where(diagonal <= cut, 0.0, diagonal), None)
+        elif allow_singular:  # decide singularity from the eigenvalues (Cholesky may pass on round-off pivots)
             self.eigh()
         self._finish()
 
@@ -147,7 +152,12 @@ class Gaussian(ForwardMarginalsMixin, Distribution):
         if self._chol_value is False:
             singular = self._eigen is not None and not bool(np.all(self._eigen[0] > 0.0))
             try:
-                self._chol_value = None if singular else np.linalg.cholesky(self._cov)
+                if singular:
+                    self._chol_value = None
+                elif self._eigen is not None and self._eigen[1] is None:  # diagonal: L = diag(sqrt(lambda))
+                    self._chol_value = np.diag(np.sqrt(self._eigen[0]))
+                else:
+                    self._chol_value = np.linalg.cholesky(self._cov)
             except np.linalg.LinAlgError:
                 self._chol_value = None
         return self._chol_value  # type: ignore[return-value]

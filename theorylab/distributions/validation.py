@@ -97,6 +97,14 @@ def validate_cov(cov: Any, key: str, dim: int, what: str = "covariance", *,
     if float(np.max(np.abs(matrix - matrix.T))) > COV_SYMMETRY_RTOL * scale:
         raise ConfigError(f"{key}: {what} is not symmetric")
     matrix = 0.5 * (matrix + matrix.T)
+    diagonal = np.diag(matrix)
+    if np.count_nonzero(matrix - np.diag(diagonal)) == 0:  # diagonal: its entries are its eigenvalues, no O(d^3)
+        smallest = float(np.min(diagonal)) if diagonal.size else 0.0
+        if smallest <= 0.0 and not allow_singular:
+            raise ConfigError(f"{key}: {what} is not positive definite")
+        if smallest < -PSD_EIGEN_RTOL * max(float(np.max(diagonal)), 0.0):
+            raise ConfigError(f"{key}: {what} is not positive semi-definite (smallest eigenvalue {smallest:.3g})")
+        return matrix
     try:
         np.linalg.cholesky(matrix)
     except np.linalg.LinAlgError:
