@@ -99,6 +99,7 @@ def test_sigkill_mid_sweep_then_resume(tmp_path):
     _check_resume(tmp_path / "run", killed_runs_state="running")  # killed: no chance to close the run
 
 
+@pytest.mark.slow  # ~15 s (a spawned pool in a child sweep); kill-safety in the default suite: the SIGKILL test
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 def test_sigint_with_a_process_pool_stops_the_workers_then_resume(tmp_path):
     out = tmp_path / "run"

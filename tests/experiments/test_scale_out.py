@@ -39,6 +39,7 @@ def test_pool_workers_run_one_thread_per_library_and_start_warm():
     assert {k: os.environ.get(k) for k in WORKER_ENV} == before  # the driver's own environment is restored
 
 
+@pytest.mark.slow  # ~9 s: a scheduler and two workers started as processes; runs in CI's slow step
 def test_dask_cluster_by_tcp_address_on_loopback_gives_the_same_rows(tmp_path):
     distributed = pytest.importorskip("distributed")
     sweep = {"sampler.gamma": [0.1, 0.05], "score.M": [0.0, 0.2]}

@@ -58,7 +58,8 @@ def test_grid_law_equals_the_closed_form_in_1d(name, proc, kind):
 
 
 # short grids (N <= 6): the 2D EM step costs O(nodes x kernel reach^2), and a refinement pair (n, 2n - 1) is made
-CASES_2D = [("reverse-em", "ou", TimeGrid.constant(0.6, 0.1)), ("ancestral", "ou", TimeGrid.linear(0.05, 0.2, 5)),
+# (reverse-em's 2D case costs ~9 s: it runs in the slow job below; ancestral exercises the same 2D kernel route here)
+CASES_2D = [("ancestral", "ou", TimeGrid.linear(0.05, 0.2, 5)),
             ("pf-ode", "ou", TimeGrid.constant(1.0, 0.1)), ("pf-ode", "vp", TimeGrid.linear(0.05, 0.2, 8)),
             ("pf-ode-adaptive", "ou", TimeGrid.constant(1.0, 0.1))]
 
