@@ -31,6 +31,11 @@ Implementations (all timed in the same process, interleaved):
 ``torch-compile``
     ``torch.compile`` of one whole step (score and update, coefficients passed as 0-d/1-d tensors so that the 60
     steps share one graph), the draws made outside by ``torch.randn`` (same stream). Skipped if compilation fails.
+``theorylab-numpy-stream``
+    ``theorylab`` with ``generator=numpy.random.default_rng(seed)``: the numpy random stream
+    (:mod:`theorylab.samplers.base`), numpy's ``standard_normal`` written in place into the draw buffer. It draws
+    what the ``numpy`` loop draws with the same seed, in the same order, so their particles agree to round-off
+    (checked); its speed-ups against the loops are reported as ``numpy_stream_speedup_*``.
 ``numpy``
     The tight numpy loop of ``benchmarks/bench_reverse_em.py`` (:class:`NumpyMixtureScore`; numpy's own PCG64
     normal draws, which are cheaper than torch's float64 ``randn``: see *profile*).
@@ -290,6 +295,8 @@ def runners(env: dict, with_compile: bool) -> dict[str, Callable[[int, int], obj
         "torch": lambda n, seed: torch_reverse_em(env["torch_score"], n, seed),
         "torch-inplace": lambda n, seed: torch_inplace_reverse_em(env["torch_inplace_score"], n, seed),
         "numpy": lambda n, seed: numpy_reverse_em(env["np_score"], T, GAMMA, n, rng=np.random.default_rng(seed)),
+        "theorylab-numpy-stream": lambda n, seed: sampler.sample(env["score"], grid, n,
+                                                                 generator=np.random.default_rng(seed)),
     }
     if with_compile:
         out["torch-compile"] = env["compiled"]
@@ -318,9 +325,12 @@ def agreement(env: dict, with_compile: bool, n: int = 4096) -> dict:
     replay = sampler.sample(env["score"], grid, n, x_init=y0, noise=z)
     rows["numpy"] = torch.from_numpy(numpy_reverse_em(env["np_score"], T, GAMMA, n, x_init=y0.numpy(),
                                                        noise=z.numpy()))
+    # the numpy stream (generator = numpy Generator) draws what the numpy loop draws, in the same order
+    rows["theorylab-numpy-stream"] = sampler.sample(env["score"], grid, n, generator=np.random.default_rng(seed))
+    numpy_same_seed = torch.from_numpy(numpy_reverse_em(env["np_score"], T, GAMMA, n, rng=np.random.default_rng(seed)))
     out = {"particles": n, "max_abs_output": scale, "tolerance_relative": LINALG_RTOL, "max_abs_diff": {}}
     for name, y in rows.items():
-        base = replay if name == "numpy" else ref
+        base = {"numpy": replay, "theorylab-numpy-stream": numpy_same_seed}.get(name, ref)
         out["max_abs_diff"][name] = float((y - base).abs().max())
     generic = theorylab_before(sampler, env["score"], grid, n, seed)  # new kernel, generic route
     out["fused_equals_generic_bitwise"] = bool(torch.equal(generic, ref))
@@ -360,8 +370,17 @@ def timing(runs: dict, threads: int, sizes: dict[int, int], steps: int) -> dict:
                 paired = [b / a for a, b in zip(data["theorylab"], data[other])]  # > 1: theorylab faster
                 ratios[other] = {"median": statistics.median(paired), "min": min(paired), "max": max(paired)}
             row[f"theorylab_speedup_{clock}"] = ratios
+            if "theorylab-numpy-stream" in data:  # the numpy stream against the loops (> 1: theorylab faster)
+                row[f"numpy_stream_speedup_{clock}"] = {
+                    other: _paired(data["theorylab-numpy-stream"], data[other])
+                    for other in ("numpy", "torch", "torch-inplace") if other in data}
         result[str(n)] = row
     return {"threads": threads, "repeats": {str(k): v for k, v in sizes.items()}, "by_particles": result}
+
+
+def _paired(ours: list[float], theirs: list[float]) -> dict:
+    ratios = [b / a for a, b in zip(ours, theirs)]
+    return {"median": statistics.median(ratios), "min": min(ratios), "max": max(ratios)}
 
 
 # ------------------------------------------------------------------------------------------------- profile
@@ -504,14 +523,15 @@ def summary(result: dict) -> str:
         for n, row in block["by_particles"].items():
             lines.append(f"threads={block['threads']} (OMP_WAIT_POLICY {block.get('omp_wait_policy')}) n={n}")
             for name, v in row.items():
-                if name.startswith("theorylab_speedup"):
+                if "_speedup_" in name:
                     continue
                 lines.append(f"  {name:18s} cpu {v['cpu_ns_per_particle_step']:7.2f} ns  "
                              f"wall {v['wall_ns_per_particle_step']:7.2f} ns")
             for clock in ("cpu", "wall"):
-                ratios = row[f"theorylab_speedup_{clock}"]
-                lines.append(f"  theorylab speed-up ({clock}): " + ", ".join(
-                    f"{k} {v['median']:.2f} [{v['min']:.2f}-{v['max']:.2f}]" for k, v in ratios.items()))
+                for key, label in (("theorylab_speedup", "theorylab"), ("numpy_stream_speedup", "numpy stream")):
+                    ratios = row.get(f"{key}_{clock}", {})
+                    lines.append(f"  {label} speed-up ({clock}): " + ", ".join(
+                        f"{k} {v['median']:.2f} [{v['min']:.2f}-{v['max']:.2f}]" for k, v in ratios.items()))
     if "memory" in result:
         m = result["memory"]["by_steps"]
         lines.append(f"memory: N=30 {m['30']['extra_peak_in_n_by_d_arrays']:.1f} arrays, "

@@ -122,3 +122,36 @@ def test_transition_fused_needs_a_mean_map():
     with pytest.raises(ValueError, match="fused"):
         Transition(None, 0.0, coupled=lambda y, ev, draw: y, fused=lambda y, ev, z: y)
     assert em_transition(OrnsteinUhlenbeck(1.0), 0.5, 0.1).fused is not None
+
+
+def test_numpy_stream_is_numpys_standard_normal_in_the_documented_order():
+    """generator=numpy Generator: the prior then one standard_normal per increment, drawn in place (fused route)
+    or allocated (generic route): the same bits, and the same generator state after, as a hand replay."""
+    import numpy as np
+
+    grid, n, process = TimeGrid.constant(3.0, 0.1), 1003, OrnsteinUhlenbeck(3.0)
+    score = ExactScore(SEED_MIXTURE)
+    sampler = get_sampler("reverse-em")
+    rng = np.random.default_rng(5)
+    y = sampler.sample(score, grid, n, generator=rng)
+    replay_rng = np.random.default_rng(5)
+    draws = torch.from_numpy(replay_rng.standard_normal((grid.N + 1, n, 1)))
+    replay = sampler.sample(score, grid, n, x_init=process.prior_std * draws[0], noise=draws[1:].clone())
+    assert torch.equal(y, replay)
+    assert rng.bit_generator.state == replay_rng.bit_generator.state
+    source = NoiseSource(np.random.default_rng(5), (n, 1), "cpu", torch.float64)
+    generic = run_chain(sampler.declare(grid, process), score, process.prior_std * source.draw(), source.draw,
+                        fused=False)
+    assert torch.equal(generic, y)
+
+
+def test_numpy_stream_draw_into_equals_draw_and_falls_back_to_a_copy():
+    import numpy as np
+
+    a = NoiseSource(np.random.default_rng(2), (17, 2), "cpu", torch.float64)
+    b = NoiseSource(np.random.default_rng(2), (17, 2), "cpu", torch.float64)
+    buf = torch.empty((17, 2), dtype=torch.float64)
+    assert torch.equal(_draw_into(b.draw, buf), a.draw()) and a.count == b.count == 1
+    c = NoiseSource(np.random.default_rng(2), (17, 2), "cpu", torch.float32)  # not float64: drawn, then copied
+    out = torch.empty((17, 2), dtype=torch.float32)
+    assert torch.equal(c.draw_into(out), torch.from_numpy(np.random.default_rng(2).standard_normal((17, 2))).float())

@@ -210,21 +210,13 @@ def _draw_into(draw: Callable[[], torch.Tensor], out: torch.Tensor) -> torch.Ten
     """The next standard Gaussian draw, written into ``out``; the same values, and the same generator state after,
     as ``draw()``.
 
-    When ``draw`` is the ``draw`` method of the sampler's noise stream (:class:`theorylab.samplers.base.NoiseSource`:
-    it documents one ``torch.randn((n, *event_shape))`` per increment) and that stream draws on ``out``'s device and
-    dtype, the draw is ``torch.randn(..., out=out)``: the same call on the same generator, without allocating
-    (tested bit for bit in ``tests/samplers/test_fused.py``). Anything else (replayed ``noise=``, another callable)
-    is called and copied.
+    When ``draw`` is the ``draw`` method of a noise stream that can also write into a buffer (``draw_into``, as
+    :class:`theorylab.samplers.base.NoiseSource` does: ``torch.randn(out=)`` or numpy's ``standard_normal(out=)``),
+    that method fills ``out`` without allocating; anything else (another callable) is called and copied.
     """
-    source = getattr(draw, "__self__", None)
-    gen = getattr(source, "generator", None)
-    if (gen is not None and getattr(source, "noise", 1) is None and getattr(draw, "__name__", "") == "draw"
-            and isinstance(getattr(source, "count", None), int) and tuple(getattr(source, "shape", ())) == tuple(out.shape)
-            and getattr(source, "dtype", None) == out.dtype and torch.device(gen.device) == out.device
-            and getattr(source, "device", None) == out.device):
-        torch.randn(out.shape, generator=gen, device=out.device, dtype=out.dtype, out=out)
-        source.count += 1
-        return out
+    into = getattr(getattr(draw, "__self__", None), "draw_into", None)
+    if callable(into) and getattr(draw, "__name__", "") == "draw":
+        return into(out)
     return out.copy_(draw())
 
 

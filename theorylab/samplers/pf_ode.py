@@ -183,7 +183,7 @@ class AdaptivePFODESampler(Sampler):
     def declare(self, grid, process) -> ContinuousFlow:
         return ContinuousFlow(grid.T, self.rtol, self.atol, self.method)
 
-    def _run(self, score, grid, process, y, noise, trajectory):
+    def _run(self, score, grid, process, y, noise, trajectory, declared=None):
         reverse = process.reverse(score, probability_flow=True)
         shape, device, dtype = y.shape, y.device, y.dtype
         T = grid.T
