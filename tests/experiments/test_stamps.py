@@ -7,6 +7,7 @@ real package is never edited): the stored stamps then record another digest than
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import sqlite3
@@ -18,7 +19,7 @@ from theorylab import provenance
 from theorylab.bounds.table import read_cells
 from theorylab.cli import main
 from theorylab.errors import ConfigError
-from theorylab.experiments import export_results, results_table, run_sweep
+from theorylab.experiments import expand, export_results, parse_sweep, results_table, run_sweep
 from theorylab.experiments.cells import effective_config
 from theorylab.experiments.store import StaleRowsError, Store
 
@@ -150,12 +151,13 @@ def test_diverged_and_failed_rows_follow_the_same_rule(run, monkeypatch):
 
 
 def test_a_changed_cell_seed_makes_a_row_stale(run):
-    # a row computed with another seed than the grid's (e.g. the seed derivation changed) is not this cell's row
-    (first, _) = results_table_cells(run)
-    with sqlite3.connect(run / "results.sqlite") as conn:
-        conn.execute("UPDATE grid SET seed = seed + 1 WHERE cell = ?", (first,))
+    # a row computed with another seed than the grid now gives its cell (the seed derivation changed, say) is not
+    # this cell's row: the grid is rewritten at the start of a run, as run_sweep does
+    cells, _ = expand(parse_sweep(exact_config(**{"sampler.gamma": GAMMAS})))
+    cells[0] = dataclasses.replace(cells[0], seed=cells[0].seed + 1)
     with Store(run / "results.sqlite") as store:
-        assert store.staleness() == {first: ("config changed",)}
+        store.set_grid(cells)
+        assert store.staleness() == {cells[0].key: ("config changed",)}
 
 
 #: The schema of a store made before stamps existed (schema version 1), as that code created it.
@@ -185,7 +187,7 @@ def test_a_store_of_the_previous_schema_opens_and_reads_as_stale(run, tmp_path):
         conn.executescript(_V1)
         conn.execute("ATTACH DATABASE ? AS new", (str(run / "results.sqlite"),))
         conn.execute("INSERT INTO runs SELECT * FROM new.runs")
-        conn.execute("INSERT INTO grid SELECT * FROM new.grid")
+        conn.execute("INSERT INTO grid SELECT cell, idx, config, seed, sweep FROM new.grid")
         conn.execute("INSERT INTO results SELECT cell, config, seed, status, message, seconds, started, finished, "
                      "recorded, run, law, versions, worker FROM new.results")
         conn.execute("INSERT INTO metrics SELECT * FROM new.metrics")
@@ -202,6 +204,11 @@ def test_a_store_of_the_previous_schema_opens_and_reads_as_stale(run, tmp_path):
     summary = run_sweep(exact_config(**{"sampler.gamma": GAMMAS}), config_name="x", out=old, progress=False)
     assert (summary.computed, summary.stale, summary.stale_why) == (2, 2, "no provenance stamp")
     assert (results_table(old)["stale"] == "").all()
+    with Store(old / "results.sqlite") as store:  # a grid row without its hash: computed from its config and seed
+        store.conn.execute("UPDATE grid SET config_hash = NULL")
+        assert store.staleness() == {}
+        store.conn.execute("UPDATE grid SET seed = seed + 1")
+        assert set(store.staleness().values()) == {("config changed",)}
 
 
 def test_the_refresh_command_names_the_source_and_profile(run):
