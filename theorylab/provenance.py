@@ -8,7 +8,12 @@ A stamp is ``{"package_version", "source_hash", "source_files", "config_hash"}``
 * ``config_hash`` - sha256 of the canonical JSON (sorted keys) of the effective configuration.
 
 A reader (the claims ledger) recomputes both from the current tree (:func:`stale_reasons`): a result whose stamp
-differs was made by other code or another configuration and must be re-run before its numbers are used.
+differs was made by other code or another configuration and must be re-run before its numbers are used. The sweep
+store stamps every row the same way and checks the code half (:func:`code_stale_reasons`) once per distinct file
+list (:mod:`theorylab.experiments.store`).
+
+A file's digest is read from disk once per process (cached): it describes the file as it was when first digested,
+not necessarily the bytecode a long-lived process loaded earlier.
 """
 
 from __future__ import annotations

@@ -242,3 +242,24 @@ def test_report_states_provenance_and_flags_stale_rows(run, monkeypatch, tmp_pat
            f"({EDITED}))" in text
     assert f"`theorylab sweep CONFIG --out {run}`" in text
     assert "| stale" in (reports / "run" / "results.md").read_text()
+
+
+def test_rows_computed_by_other_code_than_the_tree_are_flagged(tmp_path, monkeypatch):
+    # a worker whose files differ from the driver's tree (another install on a Dask cluster): its stamps are stale
+    # on arrival; the summary and the log say so instead of leaving a folder that every rerun recomputes silently
+    from theorylab.experiments import cells
+
+    real = cells.stamp_outcome
+
+    def other_code(config, seed):
+        stamp = real(config, seed)
+        files = {**stamp["source_files"], EDITED: "1" * 64}
+        return {**stamp, "source_files": files, "source_hash": "1" * 64}
+
+    monkeypatch.setattr(cells, "stamp_outcome", other_code)
+    summary = run_sweep(exact_config(**{"sampler.gamma": GAMMAS}), config_name="x", out=tmp_path, progress=False)
+    assert summary.computed == 2 and summary.foreign == 2
+    assert "2 computed by other code than this tree" in str(summary)
+    assert "the workers run other code than the driver" in (tmp_path / "sweep.log").read_text()
+    with pytest.raises(StaleRowsError, match=rf"source changed \({EDITED}\)"):
+        results_table(tmp_path)

@@ -54,6 +54,10 @@ class SweepSummary:
         Stored rows of this sweep's cells (any status) found stale at the start of this call, hence recomputed.
     stale_why : str
         Why they were stale (:func:`~theorylab.experiments.store.stale_summary`); empty when none was.
+    foreign : int
+        Cells computed by this call whose stamp is already stale for the driver's tree: the workers run other code
+        than the driver (a Dask cluster with another install, or a file edited while the sweep ran). Readers refuse
+        those rows and every rerun would recompute them; the summary and the run log say so.
     duplicates : int
         Expanded cells dropped because their full config repeats an earlier cell's.
     seconds : float
@@ -73,6 +77,7 @@ class SweepSummary:
     executor: str = "none"
     stale: int = 0
     stale_why: str = ""
+    foreign: int = 0
 
     @property
     def pending(self) -> int:
@@ -88,8 +93,10 @@ class SweepSummary:
         if self.pending:
             parts.append(f"{self.pending} pending")
         stale = f", {self.stale} stale recomputed: {self.stale_why}" if self.stale else ""
+        foreign = (f"; {self.foreign} computed by other code than this tree (stale on arrival: the workers run "
+                   "other code)") if self.foreign else ""
         return (f"{self.run_dir}: {self.total} cells: {', '.join(parts)} "
-                f"({self.computed} computed, {self.skipped} already done{stale}) in {self.seconds:.1f} s")
+                f"({self.computed} computed, {self.skipped} already done{stale}) in {self.seconds:.1f} s{foreign}")
 
 
 def default_run_dir(config_name: str) -> Path:
@@ -203,7 +210,7 @@ def run_sweep(raw_config: Mapping[str, Any], *, config_name: str, out: str | Pat
     replacing = folder.check(raw_config, keys, force=force)
 
     folder.freeze(raw_config, cells)
-    computed, executor_name = 0, "none"
+    computed, executor_name, foreign = 0, "none", 0
     with Store(folder.db) as store:
         store.set_grid(cells)
         if replacing:
@@ -246,6 +253,13 @@ def run_sweep(raw_config: Mapping[str, Any], *, config_name: str, out: str | Pat
                     folder.log(f"run {run}: {state}, {computed} cells computed")
         finally:
             bar.close()
+        if computed:  # rows stale on arrival: the workers ran other code than this tree
+            todo_keys = {c.key for c in todo}
+            arrived = {k: why for k, why in store.staleness().items() if k in todo_keys}
+            foreign = len(arrived)
+            if foreign:
+                folder.log(f"{foreign} cells computed by this run are stale for this tree ({stale_summary(arrived)}): "
+                           "the workers run other code than the driver; install the same tree on every worker")
         counts = store.counts(keys)
     return SweepSummary(run_dir, len(cells), counts, computed, len(done), duplicates,
-                        time.perf_counter() - start, executor_name, len(stale), stale_why)
+                        time.perf_counter() - start, executor_name, len(stale), stale_why, foreign)
