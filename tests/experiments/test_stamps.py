@@ -263,3 +263,11 @@ def test_rows_computed_by_other_code_than_the_tree_are_flagged(tmp_path, monkeyp
     assert "the workers run other code than the driver" in (tmp_path / "sweep.log").read_text()
     with pytest.raises(StaleRowsError, match=rf"source changed \({EDITED}\)"):
         results_table(tmp_path)
+
+
+def test_stale_summary_groups_reasons():
+    from theorylab.experiments.store import stale_summary
+
+    assert stale_summary({"a": ("no provenance stamp",), "b": ("no provenance stamp",)}) == "no provenance stamp"
+    many = {"a": ("x", "config changed"), "b": ("y",), "c": ("y",), "d": ("z",), "e": ("w",)}
+    assert stale_summary(many) == "2: y | 1: w | 1: x; config changed | 1 more with other reasons"

@@ -70,10 +70,11 @@ __all__ = ["FINISHED", "RunFolder", "StaleRowsError", "Store", "first_difference
 #: Statuses that count as finished: never recomputed on a rerun (``failed`` cells are retried).
 FINISHED = ("ok", "diverged")
 
-#: Schema version in ``meta``: 1 had no provenance; 2 added ``stamps`` and ``results.stamp``/``config_hash``
-#: (a version-1 store is migrated when opened: :data:`_ADDED_COLUMNS`, its rows then read as unstamped, i.e. stale).
+#: Schema version in ``meta``: 1 had no provenance; 2 added ``stamps``, ``results.stamp``/``config_hash`` and
+#: ``grid.config_hash`` (a version-1 store is migrated when opened: :data:`_ADDED_COLUMNS`; its rows then read as
+#: unstamped, i.e. stale).
 _SCHEMA_VERSION = "2"
-#: Columns added to ``results`` since version 1, created by ``ALTER TABLE ... ADD COLUMN`` in older stores.
+#: (table, column, declaration) added since version 1, created by ``ALTER TABLE ... ADD COLUMN`` in older stores.
 _ADDED_COLUMNS = (("results", "stamp", "TEXT REFERENCES stamps(id)"), ("results", "config_hash", "TEXT"),
                   ("grid", "config_hash", "TEXT"))
 #: Reason given for a row without a stamp (a version-1 store's rows).
@@ -219,7 +220,7 @@ class Store:
             if sid is None or sid not in code:
                 out[key] = (NO_STAMP,)
                 continue
-            if expected is None:  # a grid written before stamps existed (its rows are unstamped anyway)
+            if expected is None:  # a grid row written without its hash (not by set_grid): from its config and seed
                 config, seed = self.conn.execute("SELECT config, seed FROM grid WHERE cell = ?", (key,)).fetchone()
                 expected = config_hash(effective_config(config, seed))
             reasons = code[sid] + (("config changed",) if chash != expected else ())
@@ -266,7 +267,8 @@ def _stamp_id(stamp: Mapping[str, Any]) -> str:
 
 def stale_summary(stale: Mapping[str, Iterable[str]], limit: int = 3) -> str:
     """Why rows are stale, grouped: ``source changed (theorylab/samplers/em.py)`` when every row has that reason,
-    else ``10: source changed (...); 2: no provenance stamp`` (the ``limit`` largest groups, then ``...``)."""
+    else ``10: source changed (...) | 2: no provenance stamp`` (the ``limit`` largest groups, then ``N more with
+    other reasons``); one row's several reasons are joined by ``; ``."""
     groups: dict[str, int] = {}
     for reasons in stale.values():
         text = "; ".join(reasons)
