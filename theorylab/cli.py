@@ -82,11 +82,17 @@ def _build_parser() -> argparse.ArgumentParser:
     results = sub.add_parser("results", help="export the results table of a run folder")
     results.add_argument("run_dir", metavar="DIR")
     results.add_argument("--format", default="markdown", choices=["csv", "parquet", "markdown", "latex"])
+    results.add_argument("--allow-stale", action="store_true",
+                         help="show rows computed by other code than the current tree (a 'stale' column says why) "
+                              "instead of refusing the run folder")
     results.set_defaults(handler=_cmd_results)
 
     report = sub.add_parser("report", help="write reports/<run>/report.md from a run folder's store")
     report.add_argument("run_dir", metavar="DIR")
     report.add_argument("--reports", default="reports", metavar="DIR", help="reports root (default reports/)")
+    report.add_argument("--allow-stale", action="store_true",
+                        help="report rows computed by other code than the current tree (flagged in the report) "
+                             "instead of refusing the run folder")
     report.set_defaults(handler=_cmd_report)
 
     reproduce = sub.add_parser("reproduce", help="the main job: claims ledger + every shipped experiment -> reports/")
@@ -261,14 +267,14 @@ def _cmd_results(args: argparse.Namespace) -> int:
 
     if not Path(args.run_dir).is_dir():
         raise ConfigError(f"{args.run_dir}: no such run folder")
-    print(export_results(args.run_dir, args.format))
+    print(export_results(args.run_dir, args.format, allow_stale=args.allow_stale))
     return EXIT_OK
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
     from theorylab.report import make_report
 
-    print(make_report(args.run_dir, args.reports))
+    print(make_report(args.run_dir, args.reports, allow_stale=args.allow_stale))
     return EXIT_OK
 
 

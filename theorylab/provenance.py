@@ -8,7 +8,12 @@ A stamp is ``{"package_version", "source_hash", "source_files", "config_hash"}``
 * ``config_hash`` - sha256 of the canonical JSON (sorted keys) of the effective configuration.
 
 A reader (the claims ledger) recomputes both from the current tree (:func:`stale_reasons`): a result whose stamp
-differs was made by other code or another configuration and must be re-run before its numbers are used.
+differs was made by other code or another configuration and must be re-run before its numbers are used. The sweep
+store stamps every row the same way and checks the code half (:func:`code_stale_reasons`) once per distinct file
+list (:mod:`theorylab.experiments.store`).
+
+A file's digest is read from disk once per process (cached): it describes the file as it was when first digested,
+not necessarily the bytecode a long-lived process loaded earlier.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from typing import Any
 
 import theorylab
 
-__all__ = ["config_hash", "imported_sources", "make_stamp", "source_hash", "stale_reasons"]
+__all__ = ["code_stale_reasons", "config_hash", "imported_sources", "make_stamp", "source_hash", "stale_reasons"]
 
 #: Folder holding the ``theorylab`` package; stamped paths are relative to it ("theorylab/...").
 _ROOT = Path(theorylab.__file__).resolve().parent.parent
@@ -68,8 +73,13 @@ def make_stamp(config: Mapping[str, Any], files: Iterable[str] | None = None) ->
             "source_files": {f: _file_digest(f) for f in files}, "config_hash": config_hash(config)}
 
 
-def stale_reasons(stamp: Mapping[str, Any] | None, config: Mapping[str, Any]) -> list[str]:
-    """Why a result stamped ``stamp`` does not come from this code and ``config`` (empty list: it does)."""
+def code_stale_reasons(stamp: Mapping[str, Any] | None) -> list[str]:
+    """Why a result stamped ``stamp`` does not come from this code (package version, source files); empty: it does.
+
+    The code half of :func:`stale_reasons`, for readers that check many results sharing one stamp's file list (a
+    sweep store): it depends on the stamp's ``package_version``, ``source_hash`` and ``source_files`` only, so it is
+    computed once per distinct file list, not once per result.
+    """
     if not stamp:
         return ["no provenance stamp"]
     reasons = []
@@ -80,6 +90,14 @@ def stale_reasons(stamp: Mapping[str, Any] | None, config: Mapping[str, Any]) ->
         changed = [f for f, digest in files.items() if _file_digest(f) != digest]
         shown = ", ".join(changed[:3]) + (f" and {len(changed) - 3} more" if len(changed) > 3 else "")
         reasons.append(f"source changed ({shown or 'stamp inconsistent'})")
+    return reasons
+
+
+def stale_reasons(stamp: Mapping[str, Any] | None, config: Mapping[str, Any]) -> list[str]:
+    """Why a result stamped ``stamp`` does not come from this code and ``config`` (empty list: it does)."""
+    if not stamp:
+        return ["no provenance stamp"]
+    reasons = code_stale_reasons(stamp)
     if stamp.get("config_hash") != config_hash(config):
         reasons.append("config changed")
     return reasons

@@ -10,6 +10,12 @@ uncertainty interval. The sweep store exports one row per cell with columns such
 Which cells are used: rows whose ``status`` is not in ``Columns.ok_status`` are *excluded* (kept in the result
 tables with the flag ``"status"``), and so are rows with a non-finite or negative ``T``, ``gamma``, ``M`` or
 measured value (flag ``"nonfinite"``).
+
+Stale rows are refused: a table with a non-empty ``stale`` column (rows of a sweep store computed by other code than
+the current tree: :func:`theorylab.experiments.results_table` with ``allow_stale=True``, or its CSV export) raises
+a one-line :class:`~theorylab.errors.ConfigError` unless ``allow_stale`` is True (by default: the table's own
+``attrs["allow_stale"]``, set by ``results_table(..., allow_stale=True)``, so that one explicit opt-in carries to the
+fits); the rows are then used and a note says how many were stale.
 """
 
 from __future__ import annotations
@@ -129,7 +135,15 @@ def _numeric(df: pd.DataFrame, name: str, key: str) -> np.ndarray:
         raise ConfigError(f"columns.{key}: column {name!r} is not numeric") from None
 
 
-def read_cells(df: Any, columns: Columns | dict | None = None) -> Cells:
+def _stale_rows(df: pd.DataFrame) -> pd.Series:
+    """The non-empty entries of the table's ``stale`` column (empty Series when there is none)."""
+    if "stale" not in df.columns:
+        return pd.Series([], dtype=object)
+    text = df["stale"].map(lambda v: "" if pd.isna(v) else str(v).strip())
+    return text[text != ""]
+
+
+def read_cells(df: Any, columns: Columns | dict | None = None, *, allow_stale: bool | None = None) -> Cells:
     """Extract the per-cell arrays of a table of measured cells.
 
     Parameters
@@ -138,6 +152,10 @@ def read_cells(df: Any, columns: Columns | dict | None = None) -> Cells:
         One row per cell.
     columns : Columns, dict or None
         Column names (:func:`resolve_columns`).
+    allow_stale : bool, optional
+        Use rows whose ``stale`` column is non-empty (computed by other code than the current tree). Default: the
+        table's ``attrs["allow_stale"]`` (set when the table was read with ``results_table(...,
+        allow_stale=True)``), else False.
 
     Returns
     -------
@@ -147,16 +165,34 @@ def read_cells(df: Any, columns: Columns | dict | None = None) -> Cells:
     ------
     ConfigError
         ``df`` not a DataFrame, or a required column (``T``, ``gamma``, ``value``; ``M`` unless set to None)
-        missing; the message names the ``columns.<key>``.
+        missing; the message names the ``columns.<key>``. Stale rows without ``allow_stale``: the message names
+        the run folder when the table knows it and the command that refreshes it.
     """
     if not isinstance(df, pd.DataFrame):
         raise ConfigError(f"df: expected a pandas DataFrame, got {type(df).__name__}")
     cols = resolve_columns(columns)
+    stale = _stale_rows(df)
+    if allow_stale is None:
+        allow_stale = bool(df.attrs.get("allow_stale", False))
+    if len(stale) and not allow_stale:
+        where = df.attrs.get("run_dir")
+        why = stale.value_counts()
+        reason = why.index[0] + (f" and {len(why) - 1} other reason(s)" if len(why) > 1 else "")
+        if where:
+            from theorylab.experiments.store import RunFolder
+
+            refresh = f"`{RunFolder(where).refresh_command()}`"
+        else:
+            refresh = "`theorylab sweep CONFIG --out FOLDER`"
+        raise ConfigError(f"{where or 'df'}: {len(stale)} of {len(df)} rows are stale ({reason}); refresh them with "
+                          f"{refresh}, or pass allow_stale=True to use them anyway")
     for key in ("T", "gamma", "value", "M"):
         name = getattr(cols, key)
         if name is not None and name not in df.columns:
             raise ConfigError(f"columns.{key}: column {name!r} not in the table (columns: {list(df.columns)})")
     notes = []
+    if len(stale):
+        notes.append(f"{len(stale)} stale rows used (allow_stale): computed by other code than the current tree")
     T = _numeric(df, cols.T, "T")
     gamma = _numeric(df, cols.gamma, "gamma")
     value = _numeric(df, cols.value, "value")

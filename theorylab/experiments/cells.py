@@ -35,6 +35,14 @@ Status
     arithmetic overflow (``OverflowError``, ``FloatingPointError``) or refused non-finite input (a message about
     infs/NaNs/non-finite values); ``failed`` for any other exception, with ``Type: message`` on one line.
     RuntimeWarnings (overflow, invalid value) raised while the cell ran are appended to a diverged cell's message.
+
+Provenance
+    Every outcome carries a stamp (:func:`theorylab.provenance.make_stamp`): the package version, the sha256 of each
+    theorylab source file the worker process had imported when the cell ended, and the hash of the cell's
+    :func:`effective_config` (its config with ``metrics.seed`` replaced by the cell's seed: what the numbers were
+    computed from). The store keeps it per row and refuses or recomputes rows whose stamp no longer matches the
+    tree (:mod:`theorylab.experiments.store`). The file list is what the process imported, so it is conservative: a
+    worker that ran a mixture cell before a Gaussian one lists the mixture modules in both stamps.
 """
 
 from __future__ import annotations
@@ -61,9 +69,11 @@ __all__ = [
     "cell_seed",
     "classify",
     "config_json",
+    "effective_config",
     "library_versions",
     "prepare_worker",
     "run_cell",
+    "stamp_outcome",
 ]
 
 #: Statuses of a stored cell; ``ok`` and ``diverged`` are finished (never recomputed), ``failed`` is retried.
@@ -220,6 +230,31 @@ def _metric_row(estimate: Mapping[str, Any]) -> dict[str, Any]:
             "level": None if u["level"] is None else float(u["level"]), "note": u.get("note")}
 
 
+def effective_config(config: str, seed: int) -> dict[str, Any]:
+    """The config a cell's numbers are computed from: its stored config JSON with ``metrics.seed`` = the cell's seed.
+
+    What :func:`run_cell` measures and what its provenance stamp hashes (``config_hash``); readers rebuild it from
+    the store's ``grid`` row (config, seed) to check that a stored row belongs to the current cell. A config that is
+    not a JSON table with a ``metrics`` table (which the driver never sends) is kept as ``{"config": text, "seed":
+    seed}``, so the function never raises.
+    """
+    try:
+        raw = json.loads(config)
+    except ValueError:
+        raw = None
+    if not isinstance(raw, dict) or not isinstance(raw.get("metrics"), dict):
+        return {"config": str(config), "seed": int(seed)}
+    raw["metrics"]["seed"] = int(seed)
+    return raw
+
+
+def stamp_outcome(config: str, seed: int) -> dict[str, Any]:
+    """The provenance stamp of a cell computed now by this process (see the module docstring, "Provenance")."""
+    from theorylab.provenance import make_stamp
+
+    return make_stamp(effective_config(config, seed))
+
+
 def run_cell(config: str, seed: int) -> dict[str, Any]:
     """Run :func:`theorylab.measure.measure` on one cell; plain data in, plain data out (what workers execute).
 
@@ -237,7 +272,9 @@ def run_cell(config: str, seed: int) -> dict[str, Any]:
         (wall time of the measurement), ``cpu_seconds`` (CPU time of the worker process during it; not stored,
         passed to progress callbacks), ``started``/``finished`` (Unix times), ``metrics`` (list of dicts: name
         lower-case, value, method, kind, lower, upper, level, note), ``law`` (method, error control, mean,
-        covariance; None when failed), ``versions`` (:func:`library_versions`) and ``worker`` (host:pid).
+        covariance; None when failed), ``versions`` (:func:`library_versions`), ``worker`` (host:pid) and ``stamp``
+        (:func:`theorylab.provenance.make_stamp` of :func:`effective_config`, taken when the cell ended, so it lists
+        every theorylab source file the worker had imported by then).
     """
     from theorylab.config import validate
     from theorylab.measure import measure
@@ -250,7 +287,7 @@ def run_cell(config: str, seed: int) -> dict[str, Any]:
         warnings.simplefilter("always")
         try:
             raw = json.loads(config)
-            raw["metrics"]["seed"] = int(seed)
+            raw["metrics"]["seed"] = int(seed)  # = effective_config(config, seed), which the stamp hashes
             result = measure(validate(raw), limits=None)  # the driver checked the cell's cost
             data = result.to_json()
             outcome["law"] = data["law"]
@@ -278,4 +315,5 @@ def run_cell(config: str, seed: int) -> dict[str, Any]:
     outcome["started"], outcome["finished"] = started, time.time()
     outcome["versions"] = library_versions()
     outcome["worker"] = f"{socket.gethostname()}:{os.getpid()}"
+    outcome["stamp"] = stamp_outcome(config, seed)
     return outcome

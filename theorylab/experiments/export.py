@@ -11,7 +11,16 @@
   conventions: TV :math:`= \\tfrac12\\|p-q\\|_1`, KL(output || target) and JS in nats, Hellinger
   :math:`H^2 = 1-\\int\\sqrt{pq}`, W2 the distance;
 * ``seed`` (the cell's own seed), ``status`` (``ok`` | ``diverged`` | ``failed``, or ``pending`` for a cell not yet
-  run), ``message``, ``seconds``, ``versions`` (JSON) and ``cell`` (the key).
+  run), ``stale`` (empty for a row whose provenance stamp matches the current tree and cell, else why not; only
+  non-empty when the table was read with ``allow_stale=True``), ``message``, ``seconds``, ``versions`` (JSON),
+  ``source`` (the first 12 hex digits of the source hash of the code that computed the row; empty for an unstamped
+  row) and ``cell`` (the key).
+
+Stale rows are refused: a store holding any row computed by other code than the current tree (or an unstamped row
+of a store made before stamps) raises :class:`~theorylab.experiments.store.StaleRowsError` (one line: the folder,
+how many rows, why, and the ``theorylab sweep`` command that recomputes them) unless ``allow_stale=True``
+(``--allow-stale`` on the command line); the table read that way carries ``attrs["allow_stale"] = True``, which
+:func:`theorylab.bounds.table.read_cells` honours.
 
 :func:`export_results` writes it as CSV or Parquet (every column), or as Markdown or LaTeX (compact by default: the
 config columns that vary, each metric's value and uncertainty half-width, ``status``, ``message`` when any cell has
@@ -56,25 +65,39 @@ def _open(run_dir: str | Path) -> Store:
     return Store(folder.db)
 
 
-def results_table(run_dir: str | Path):
+def results_table(run_dir: str | Path, *, allow_stale: bool = False):
     """One row per cell of the sweep in ``run_dir`` (see the module docstring for the columns).
+
+    Parameters
+    ----------
+    run_dir : path
+        The run folder.
+    allow_stale : bool
+        Read rows whose provenance stamp does not match the current tree (or that have none) instead of refusing
+        the store; their ``stale`` column says why.
 
     Returns
     -------
     pandas.DataFrame
-        Rows in expansion order.
+        Rows in expansion order; ``attrs``: ``run_dir``, ``allow_stale``, ``stale`` (how many rows are stale).
 
     Raises
     ------
     ConfigError
         ``run_dir`` holds no results store.
+    StaleRowsError
+        (a ConfigError) some stored row is stale and ``allow_stale`` is False.
     """
     import pandas as pd
 
     with _open(run_dir) as store:
+        stale = store.staleness()
+        if stale and not allow_stale:
+            raise RunFolder(run_dir).refuse_stale(stale, store.stored())
         cells = store.conn.execute(
-            "SELECT g.idx, g.cell, g.config, g.seed, r.status, r.message, r.seconds, r.versions "
-            "FROM grid g LEFT JOIN results r ON r.cell = g.cell ORDER BY g.idx").fetchall()
+            "SELECT g.idx, g.cell, g.config, g.seed, r.status, r.message, r.seconds, r.versions, s.source_hash "
+            "FROM grid g LEFT JOIN results r ON r.cell = g.cell LEFT JOIN stamps s ON s.id = r.stamp "
+            "ORDER BY g.idx").fetchall()
         metric_rows = store.conn.execute(
             "SELECT cell, name, position, value, method, kind, lower, upper, level FROM metrics "
             "ORDER BY cell, position").fetchall()
@@ -86,27 +109,34 @@ def results_table(run_dir: str | Path):
             "": _num(value), "method": method, "lower": _num(lower), "upper": _num(upper), "kind": kind,
             "level": _num(level), "uncertainty": _half_width(lower, upper)}
     rows, config_columns = [], {}
-    for idx, cell, config, seed, status, message, seconds, versions in cells:
+    for idx, cell, config, seed, status, message, seconds, versions, source in cells:
         row: dict[str, Any] = {}
         _flatten(json.loads(config), "", row)
         config_columns.update(dict.fromkeys(row))
         names.update(dict.fromkeys(metrics.get(cell, {})))
-        rows.append((idx, cell, seed, status, message, seconds, versions, row))
+        rows.append((idx, cell, seed, status, message, seconds, versions, source, row))
 
     records = []
-    for idx, cell, seed, status, message, seconds, versions, row in rows:
+    for idx, cell, seed, status, message, seconds, versions, source, row in rows:
         record = {c: row.get(c) for c in config_columns}
         for name in names:
             m = metrics.get(cell, {}).get(name, {})
             record[name] = m.get("", math.nan)
             for f in _METRIC_FIELDS:
                 record[f"{name}_{f}"] = m.get(f, math.nan if f not in ("method", "kind") else None)
-        record.update(seed=seed, status=status or "pending", message=message or "",
-                      seconds=math.nan if seconds is None else seconds, versions=versions, cell=cell)
+        record.update(seed=seed, status=status or "pending", stale="; ".join(stale.get(cell, ())),
+                      message=message or "", seconds=math.nan if seconds is None else seconds, versions=versions,
+                      source=(source or "")[:12], cell=cell)
         records.append(record)
     columns = list(config_columns) + [f"{n}{'_' + f if f else ''}" for n in names for f in ("",) + _METRIC_FIELDS]
-    columns += ["seed", "status", "message", "seconds", "versions", "cell"]
-    return pd.DataFrame.from_records(records, columns=columns)
+    columns += list(_ROW_COLUMNS)
+    table = pd.DataFrame.from_records(records, columns=columns)
+    table.attrs.update(run_dir=str(run_dir), allow_stale=bool(allow_stale), stale=len(stale))
+    return table
+
+
+#: The per-row columns after the config and metric columns.
+_ROW_COLUMNS = ("seed", "status", "stale", "message", "seconds", "versions", "source", "cell")
 
 
 def _num(value: Any) -> float:
@@ -125,8 +155,7 @@ def _compact(table) -> tuple[Any, list[str]]:
     """Keep what varies (and the numbers); list the constant config/metric columns as ``key = value`` lines."""
     metric_names = [c for c in table.columns if f"{c}_method" in table.columns]
     metric_cols = {f"{n}_{f}" for n in metric_names for f in _METRIC_FIELDS} | set(metric_names)
-    config_cols = [c for c in table.columns
-                   if c not in metric_cols and c not in ("seed", "status", "message", "seconds", "versions", "cell")]
+    config_cols = [c for c in table.columns if c not in metric_cols and c not in _ROW_COLUMNS]
     keep, constant = [], []
     for c in config_cols:
         values = table[c].map(_cell_text)
@@ -143,8 +172,9 @@ def _compact(table) -> tuple[Any, list[str]]:
             elif len(table) and values.iloc[0]:
                 constant.append(f"{n}_{f} = {values.iloc[0]}")
     keep.append("status")
-    if (table["message"] != "").any():
-        keep.append("message")
+    for c in ("stale", "message"):
+        if (table[c] != "").any():
+            keep.append(c)
     return table[keep], constant
 
 
@@ -184,7 +214,7 @@ def _is_number(value: Any) -> bool:
 
 
 def export_results(run_dir: str | Path, fmt: str, *, path: str | Path | None = None,
-                   full: bool | None = None) -> str:
+                   full: bool | None = None, allow_stale: bool = False) -> str:
     """The results of a sweep as ``csv``, ``parquet``, ``markdown`` or ``latex``.
 
     Parameters
@@ -197,7 +227,10 @@ def export_results(run_dir: str | Path, fmt: str, *, path: str | Path | None = N
         Also write the text there. Parquet is binary: it is written to ``path`` (default
         ``<run_dir>/results.parquet``) and the path is returned.
     full : bool, optional
-        Every column (default for csv and parquet) or the compact table (default for markdown and latex).
+        Every column (default for csv and parquet) or the compact table (default for markdown and latex; it shows
+        the ``stale`` column when some row is stale).
+    allow_stale : bool
+        Export rows whose provenance stamp does not match the current tree (:func:`results_table`).
 
     Returns
     -------
@@ -207,12 +240,13 @@ def export_results(run_dir: str | Path, fmt: str, *, path: str | Path | None = N
     Raises
     ------
     ConfigError
-        An unknown format (naming ``--format``), a folder without results, parquet without ``pyarrow``
-        (or ``fastparquet``), latex without ``jinja2``.
+        An unknown format (naming ``--format``), a folder without results, stale rows without ``allow_stale``
+        (:class:`~theorylab.experiments.store.StaleRowsError`), parquet without ``pyarrow`` (or ``fastparquet``),
+        latex without ``jinja2``.
     """
     if fmt not in FORMATS:
         raise ConfigError(f"--format: must be one of {', '.join(FORMATS)}, got {fmt!r}")
-    table = results_table(run_dir)
+    table = results_table(run_dir, allow_stale=allow_stale)
     if full is None:
         full = fmt in ("csv", "parquet")
     footer: list[str] = []

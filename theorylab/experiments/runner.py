@@ -2,7 +2,9 @@
 
 The driver (this process) is the only writer of the results store: executors return each cell's outcome as plain
 data and the driver commits it in its own transaction, so a sweep killed at any moment and re-run ends with exactly
-one row per cell (:mod:`theorylab.experiments.store`). Finished cells (``ok``, ``diverged``) are never recomputed;
+one row per cell (:mod:`theorylab.experiments.store`). Finished cells (``ok``, ``diverged``) are not recomputed
+while their provenance stamp matches the current tree and cell; a stored row computed by other code (or an unstamped
+row of an older store) is *stale* and is recomputed, and the run log and the summary say how many and why.
 ``failed`` cells are retried on the next run. Per-cell seeds come from the cells' configurations
 (:mod:`theorylab.experiments.cells`), so rows do not depend on execution order, worker count or back end
 (:mod:`theorylab.experiments.executors`), timing aside. DESIGN.md, "Configs, runs and results".
@@ -18,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from theorylab.errors import ConfigError
-from theorylab.experiments.cells import STATUSES, one_line, run_cell
+from theorylab.experiments.cells import STATUSES, one_line, run_cell, stamp_outcome
 from theorylab.experiments.executors import check_options, make_executor
-from theorylab.experiments.store import RunFolder, Store
+from theorylab.experiments.store import RunFolder, Store, stale_summary
 from theorylab.experiments.sweep import expand, parse_sweep
 from theorylab.limits import Limits, split_limits
 
@@ -47,7 +49,15 @@ class SweepSummary:
     computed : int
         Cells computed by this call.
     skipped : int
-        Cells already finished before this call (resumed).
+        Cells already finished before this call (resumed), with a fresh provenance stamp.
+    stale : int
+        Stored rows of this sweep's cells (any status) found stale at the start of this call, hence recomputed.
+    stale_why : str
+        Why they were stale (:func:`~theorylab.experiments.store.stale_summary`); empty when none was.
+    foreign : int
+        Cells computed by this call whose stamp is already stale for the driver's tree: the workers run other code
+        than the driver (a Dask cluster with another install, or a file edited while the sweep ran). Readers refuse
+        those rows and every rerun would recompute them; the summary and the run log say so.
     duplicates : int
         Expanded cells dropped because their full config repeats an earlier cell's.
     seconds : float
@@ -65,6 +75,9 @@ class SweepSummary:
     duplicates: int = 0
     seconds: float = 0.0
     executor: str = "none"
+    stale: int = 0
+    stale_why: str = ""
+    foreign: int = 0
 
     @property
     def pending(self) -> int:
@@ -79,8 +92,11 @@ class SweepSummary:
         parts = [f"{self.counts.get(s, 0)} {s}" for s in STATUSES]
         if self.pending:
             parts.append(f"{self.pending} pending")
+        stale = f", {self.stale} stale recomputed: {self.stale_why}" if self.stale else ""
+        foreign = (f"; {self.foreign} computed by other code than this tree (stale on arrival: the workers run "
+                   "other code)") if self.foreign else ""
         return (f"{self.run_dir}: {self.total} cells: {', '.join(parts)} "
-                f"({self.computed} computed, {self.skipped} already done) in {self.seconds:.1f} s")
+                f"({self.computed} computed, {self.skipped} already done{stale}) in {self.seconds:.1f} s{foreign}")
 
 
 def default_run_dir(config_name: str) -> Path:
@@ -126,9 +142,11 @@ class _Progress:
             self.bar.close()
 
 
-def _failed(exc: BaseException) -> dict[str, Any]:
+def _failed(cell: Any, exc: BaseException) -> dict[str, Any]:
+    """The outcome of a cell whose worker was lost: failed, stamped by the driver (whose code decided it)."""
     return {"status": "failed", "message": one_line(f"{type(exc).__name__}: {exc}"), "metrics": [], "law": None,
-            "seconds": None, "started": None, "finished": time.time(), "versions": None, "worker": None}
+            "seconds": None, "started": None, "finished": time.time(), "versions": None, "worker": None,
+            "stamp": stamp_outcome(cell.config_json, cell.seed)}
 
 
 def run_sweep(raw_config: Mapping[str, Any], *, config_name: str, out: str | Path | None = None, workers: int = 1,
@@ -166,7 +184,7 @@ def run_sweep(raw_config: Mapping[str, Any], *, config_name: str, out: str | Pat
     Returns
     -------
     SweepSummary
-        Counts by status, cells computed and skipped, the run folder.
+        Counts by status, cells computed, skipped and found stale, the run folder.
 
     Raises
     ------
@@ -192,13 +210,17 @@ def run_sweep(raw_config: Mapping[str, Any], *, config_name: str, out: str | Pat
     replacing = folder.check(raw_config, keys, force=force)
 
     folder.freeze(raw_config, cells)
-    computed, executor_name = 0, "none"
+    computed, executor_name, foreign = 0, "none", 0
     with Store(folder.db) as store:
         store.set_grid(cells)
         if replacing:
             pruned = store.prune(keys)
             folder.log(f"--force: config replaced; {pruned} stored cells no longer in the sweep deleted")
-        done = store.finished() & keys
+        stale = store.staleness()  # rows of this grid computed by other code or for another config: recomputed
+        stale_why = stale_summary(stale) if stale else ""
+        if stale:
+            folder.log(f"{len(stale)} stored cells stale ({stale_why}); recomputing")
+        done = (store.finished() & keys) - set(stale)
         previous = {k: s for k, s in store.statuses().items() if k in keys}
         todo = [c for c in cells if c.key not in done]
         bar = _Progress(progress, len(cells), len(done), store.counts(keys))
@@ -217,7 +239,7 @@ def run_sweep(raw_config: Mapping[str, Any], *, config_name: str, out: str | Pat
                         try:
                             outcome = future.result()
                         except Exception as exc:  # noqa: BLE001 - a lost worker fails its cell; rerun retries it
-                            outcome = _failed(exc)
+                            outcome = _failed(cell, exc)
                         store.record(cell, outcome, run)
                         computed += 1
                         if outcome["status"] != "ok":
@@ -231,6 +253,13 @@ def run_sweep(raw_config: Mapping[str, Any], *, config_name: str, out: str | Pat
                     folder.log(f"run {run}: {state}, {computed} cells computed")
         finally:
             bar.close()
+        if computed:  # rows stale on arrival: the workers ran other code than this tree
+            todo_keys = {c.key for c in todo}
+            arrived = {k: why for k, why in store.staleness().items() if k in todo_keys}
+            foreign = len(arrived)
+            if foreign:
+                folder.log(f"{foreign} cells computed by this run are stale for this tree ({stale_summary(arrived)}): "
+                           "the workers run other code than the driver; install the same tree on every worker")
         counts = store.counts(keys)
     return SweepSummary(run_dir, len(cells), counts, computed, len(done), duplicates,
-                        time.perf_counter() - start, executor_name)
+                        time.perf_counter() - start, executor_name, len(stale), stale_why, foreign)

@@ -69,17 +69,25 @@ def _question(raw_config_path: Path) -> str:
     return " ".join(lines)
 
 
-def make_report(run_dir: str | Path, reports_root: str | Path = "reports") -> Path:
+def make_report(run_dir: str | Path, reports_root: str | Path = "reports", *, allow_stale: bool = False) -> Path:
     """Write ``<reports_root>/<run name>/report.md`` (+ PNG figures, ``results.md``, ``results.csv``); return its
-    path."""
+    path.
+
+    The report states the provenance of its numbers (the source hashes of the code that computed the rows). A store
+    holding rows computed by other code than the current tree is refused
+    (:class:`~theorylab.experiments.store.StaleRowsError`, naming the ``theorylab sweep`` command that refreshes it)
+    unless ``allow_stale`` (``--allow-stale``), in which case the report says, at its top, how many rows are stale
+    and why, and its tables carry the ``stale`` column.
+    """
     from theorylab.bounds import chen_table, fit_debortoli, mixing_term, rates
     from theorylab.experiments import export_results, results_table
+    from theorylab.experiments.store import RunFolder
 
     run_dir = Path(run_dir)
     for name in ("results.sqlite", "config.json"):
         if not (run_dir / name).is_file():
             raise ConfigError(f"{run_dir}: not a run folder (no {name})")
-    df = results_table(run_dir)
+    df = results_table(run_dir, allow_stale=allow_stale)
     raw = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
     out = Path(reports_root) / run_dir.name
     out.mkdir(parents=True, exist_ok=True)
@@ -88,8 +96,8 @@ def make_report(run_dir: str | Path, reports_root: str | Path = "reports") -> Pa
     ok = df[df["status"] == "ok"]
     counts = df["status"].value_counts().to_dict()
 
-    (out / "results.csv").write_text(export_results(run_dir, "csv"), encoding="utf-8")
-    (out / "results.md").write_text(export_results(run_dir, "markdown"), encoding="utf-8")
+    (out / "results.csv").write_text(export_results(run_dir, "csv", allow_stale=allow_stale), encoding="utf-8")
+    (out / "results.md").write_text(export_results(run_dir, "markdown", allow_stale=allow_stale), encoding="utf-8")
 
     sections: list[str] = []
     figs: list[tuple[str, str]] = []
@@ -152,10 +160,20 @@ def make_report(run_dir: str | Path, reports_root: str | Path = "reports") -> Pa
     sections += [f"# {run_dir.name}", ""]
     if question:
         sections += [f"*Question:* {question}", ""]
+    stale = df[df["stale"] != ""]
+    if len(stale):
+        why = "; ".join(f"{n}: {text}" for text, n in stale["stale"].value_counts().items())
+        sections += [f"**Stale rows: {len(stale)} of {len(df)} rows were computed by other code than the current "
+                     f"tree ({why}); read with --allow-stale. Refresh them with "
+                     f"`{RunFolder(run_dir).refresh_command()}`.**", ""]
+    sources = sorted(set(df["source"]) - {""})
     sections += [
         f"Run folder `{run_dir}`; {len(df)} cells: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) + ".",
         f"Metric: {label}. Swept: {', '.join(f'`{k}`' for k in varying) or 'nothing'}.",
-        "Figures and tables are made from the results store only (`theorylab report` re-makes them).", "",
+        "Figures and tables are made from the results store only (`theorylab report` re-makes them).",
+        f"Provenance: theorylab {_version()}; rows computed by code with source hash "
+        f"{', '.join(f'`{h}`' for h in sources) or '(none stamped)'} (the `source` column of results.csv: the first "
+        "12 hex digits of the sha256 over the theorylab files the worker had imported).", "",
     ]
     for title, name in figs:
         sections += [f"## {title}", "", f"![{title}]({name})", ""]
@@ -187,6 +205,12 @@ def make_report(run_dir: str | Path, reports_root: str | Path = "reports") -> Pa
     path = out / "report.md"
     path.write_text("\n".join(sections), encoding="utf-8")
     return path
+
+
+def _version() -> str:
+    import theorylab
+
+    return theorylab.__version__
 
 
 def _columns(metric: str) -> dict[str, str]:
