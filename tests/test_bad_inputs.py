@@ -367,7 +367,8 @@ def test_ctrl_c_during_measure_stops_cleanly(files, capsys, monkeypatch):
 
 @pytest.mark.parametrize("argv, named", [
     (["measure", "{binary}"], "binary.toml"),
-    (["measure", "{gauss}", "--set", "sampler.gamma=1e-300"], "limits.max_steps"),
+    pytest.param(["measure", "{gauss}", "--set", "sampler.gamma=1e-300"], "limits.max_steps",
+                 marks=pytest.mark.slow),  # in-process above ("gamma 1e-300"); one subprocess case suffices by default
 ])
 def test_subprocess_exit_code_and_single_line(argv, named, files):
     values = {k: str(v) for k, v in files.items()}

@@ -24,9 +24,12 @@ def worker_threads() -> dict:
 
     return {"env": {k: os.environ.get(k) for k in WORKER_ENV}, "torch": torch.get_num_threads(),
             "warm": "theorylab.measure" in sys.modules and "theorylab.laws" in sys.modules,
-            "prepared": cells._prepared}
+            "prepared": cells._prepared,
+            # import ot costs 1.5-2 s (scikit-learn): a worker running no transport problem must not pay it
+            "heavy": sorted(m for m in ("ot", "sklearn", "pandas", "matplotlib") if m in sys.modules)}
 
 
+@pytest.mark.slow  # ~9 s: two spawned workers importing torch; test_runner's two-worker test covers the pool
 def test_pool_workers_run_one_thread_per_library_and_start_warm():
     before = {k: os.environ.get(k) for k in WORKER_ENV}
     pool = PoolExecutor(2)
@@ -35,7 +38,7 @@ def test_pool_workers_run_one_thread_per_library_and_start_warm():
     finally:
         pool.close()
     for s in seen:
-        assert s == {"env": WORKER_ENV, "torch": 1, "warm": True, "prepared": True}
+        assert s == {"env": WORKER_ENV, "torch": 1, "warm": True, "prepared": True, "heavy": []}
     assert {k: os.environ.get(k) for k in WORKER_ENV} == before  # the driver's own environment is restored
 
 

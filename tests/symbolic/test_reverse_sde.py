@@ -216,7 +216,7 @@ def test_seed000_continuous_sampler_is_em() -> None:
     assert rs.check_seed000_continuous_sampler().proved
 
 
-@pytest.mark.parametrize("law", ["ou", "chain"])
+@pytest.mark.parametrize("law", [pytest.param("ou", marks=pytest.mark.slow), "chain"])  # ~4 s each
 def test_ancestral_step_gap_is_second_order(law: str) -> None:
     gap = rs.ancestral_step_gap(law)
     assert gap.mean_order == 2
