@@ -275,3 +275,22 @@ def discriminator_probability():
                                "weighted game rho, 1-rho: argmax vs posterior with prior rho",
                                scope="weighted games rho E_pi ln D + (1-rho) E_mu_G ln(1-D), 0 < rho < 1"),
     ])
+
+
+@claim(
+    "000.gan.pushforward-generator",
+    source=SEED_000,
+    location="Implementación Práctica de las GANs (Planteamiento Funcional del Problema)",
+    statement=r"\text{el generador óptimo se plantea como una pushforward de una distribución conocida: } "
+    r"\mu_G = G\#\mu_Z,\ G: \mathcal{Z}\to\mathcal{X} \text{ medible}",
+    evidence=EvidenceKind.SYMBOLIC,
+    domain="any data law pi on X = R^d (the optimum mu_G* = pi must be of the form G#mu_Z), mu_Z = N(0, I)",
+)
+def pushforward_generator():
+    """For the restriction to pushforwards to lose nothing, the optimum pi itself must be some G#mu_Z. In d = 1,
+    G = F^{-1} o Phi works for every continuous strictly increasing F: P(G(Z) <= x) = Phi(Phi^{-1}(F(x))) = F(x)
+    (sympy); general laws use the generalised inverse, and R^d the Knothe-Rosenblatt map (Villani 2009, ch. 1),
+    not derived here."""
+    return from_evidence([evidence_from_identity(gan.check_quantile_pushforward(),
+                                                 "Phi(Phi^{-1}(u)) vs u: CDF of F^{-1}(Phi(Z)) is F",
+                                                 scope="d = 1, pi with a continuous strictly increasing CDF")])

@@ -37,6 +37,7 @@ from theorylab.symbolic.result import Derivation, IdentityCheck, check_identity
 __all__ = [
     "JS_CONVENTIONS",
     "check_discriminator_posterior",
+    "check_quantile_pushforward",
     "kernel_reduction_curvature",
     "TWO_POINT_DOMAIN",
     "GeneratorOptimum",
@@ -397,3 +398,21 @@ def check_discriminator_posterior(prior: sp.Expr = sp.Rational(1, 2)) -> Identit
     rho = sp.sympify(prior)
     posterior = rho * _p / (rho * _p + (1 - rho) * _q)
     return check_identity(posterior, optimal_discriminator().expr)
+
+
+@cache
+def check_quantile_pushforward(noise: str = "gaussian") -> IdentityCheck:
+    r"""The quantile transform :math:`G = F^{-1}\circ\Phi` pushes :math:`\mu_Z = N(0, 1)` to any law on
+    :math:`\mathbb R` with a continuous, strictly increasing CDF F.
+
+    Seed 000, 'Implementación Práctica de las GANs': "el generador [...] se plantea como una pushforward de una
+    distribución conocida: :math:`\mu_G = G\#\mu_Z`". :math:`P(G(Z)\le x) = P(Z\le\Phi^{-1}(F(x))) =
+    \Phi(\Phi^{-1}(u))` at :math:`u = F(x)\in(0,1)`, which must equal u. ``noise="logistic-cdf"`` is the mutation
+    that applies the logistic CDF instead of :math:`\Phi` after :math:`\Phi^{-1}` (a wrong transform: fails).
+    """
+    u = sp.Symbol("u", positive=True)
+    inverse = sp.sqrt(2) * sp.erfinv(2 * u - 1)  # Phi^{-1}(u)
+    cdfs = {"gaussian": lambda z: (1 + sp.erf(z / sp.sqrt(2))) / 2, "logistic-cdf": lambda z: 1 / (1 + sp.exp(-z))}
+    if noise not in cdfs:
+        raise ConfigError(f"noise: must be one of {', '.join(cdfs)}, got {noise!r}")
+    return check_identity(sp.simplify(cdfs[noise](inverse)), u, domain={u: (0.05, 0.95)})
