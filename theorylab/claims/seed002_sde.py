@@ -12,7 +12,7 @@ from theorylab.claims.registry import SEED_002, claim
 from theorylab.claims.verdicts import conditional, evidence_from_identity, from_evidence
 from theorylab.symbolic import general, linear_sde, reverse_sde, state_dependent
 from theorylab.symbolic.result import check_identity
-from theorylab.tolerances import QUADRATURE_ATOL, REPRODUCTION_TV
+from theorylab.tolerances import CLOSED_FORM_RTOL, QUADRATURE_ATOL, REPRODUCTION_TV
 
 #: The VP SDE of the seed's GMM experiment (experiments/seed002_gmm.toml; Song et al. 2021's values).
 VP_BETA_MIN, VP_BETA_MAX, VP_T = 0.1, 20.0, 1.0
@@ -34,8 +34,9 @@ def mixture_terminal_kl(alpha: float) -> float:
         p = sum(w * stats.norm.pdf(x, m, s) for w, m, s in comps)
         return p * (np.log(p) - stats.norm.logpdf(x)) if p > 0 else 0.0
 
-    value, err = integrate.quad(integrand, -12.0, 12.0, epsabs=QUADRATURE_ATOL, limit=200)
-    if err > QUADRATURE_ATOL:
+    value, err = integrate.quad(integrand, -12.0, 12.0, points=[m for _, m, _ in comps], epsabs=QUADRATURE_ATOL,
+                                epsrel=CLOSED_FORM_RTOL, limit=400)
+    if err > QUADRATURE_ATOL + CLOSED_FORM_RTOL * abs(value):
         raise ArithmeticError(f"quadrature error {err} above {QUADRATURE_ATOL}")
     return float(value)
 
