@@ -180,11 +180,11 @@ def integrated_loss_weights():
     lambdas = sp.symbols(f"lambda1:{N_WEIGHTS + 1}", positive=True)
     free_positive = sm.integrated_loss_free_indices(lambdas)
     return from_evidence(
-        [_projection_general(),
-         Evidence(EvidenceKind.COUNTEREXAMPLE,
+        [Evidence(EvidenceKind.COUNTEREXAMPLE,
                   f"N = 3, lambda = (1, 0, 1): f(k, .) unconstrained at the minimum for k in {list(free)} "
                   "(e.g. f(2, .) = grad log p_2 + 1 has the minimal loss)",
-                  not free, {"weights": [1, 0, 1], "free_indices": list(free)}, scope="N = 3, lambda = (1, 0, 1)")],
+                  not free, {"weights": [1, 0, 1], "free_indices": list(free)}, scope="N = 3, lambda = (1, 0, 1)"),
+         _projection_general()],
         correction=(r"\lambda_k > 0 \text{ for every } k \in \{1, \dots, N\}",
                     [_projection_general(),
                      Evidence(EvidenceKind.SYMBOLIC,
