@@ -29,6 +29,7 @@ _CLAIM_MODULES = (
     "theorylab.claims.seed000_technical",
     "theorylab.claims.seed000_practice",
     "theorylab.claims.seed002",
+    "theorylab.claims.seed002_sde",
     "theorylab.claims.seed002_objective",
 )
 

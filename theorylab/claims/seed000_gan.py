@@ -210,3 +210,87 @@ def alternating_sgd():
         ))
     return consistent(evidence, why=f"{len(GAN_SEEDS)} seeds move mu_G towards pi by the stated criterion; "
                                     "convergence itself is not decidable by finite runs")
+
+
+@claim(
+    "000.gan.kernel-reduction",
+    source=SEED_000,
+    location=f"{LOC_GAN} (Esquema de demostración, paso 1)",
+    statement=r"\text{Usando desigualdad de Jensen y lema de Doob: maximizar } V(\mu_G, \mu_D) \text{ sobre } \mu_D "
+    r"\text{ equivale a maximizar } \max_{D: \mathcal{X}\to[0,1]} \mathbb{E}_{\pi}[\ln D(X)] + "
+    r"\mathbb{E}_{\mu_G}[\ln(1 - D(\tilde X))]",
+    evidence=EvidenceKind.SYMBOLIC,
+    domain=ANY_LAWS + "; any Markov kernel mu_D(.|x) to [0, 1]",
+)
+def kernel_reduction():
+    """At each x the kernel's contribution is E_{Y ~ mu_D(x)} h(Y), h(y) = p ln y + q ln(1-y). h is concave on (0, 1)
+    (sympy: h'' = -(p + q u^2)(1+u)^2/u^2 < 0 at y = u/(1+u), also when p = 0 or q = 0), so Jensen gives
+    E h(Y) <= h(E Y): replacing the kernel by its mean D(x) = int y mu_D(dy|x) (a measurable function of x, which is
+    what the 'lema de Doob' supplies) never lowers V, and the supremum over kernels equals the one over functions.
+    A worked two-point kernel shows the gap is strict for a non-Dirac kernel (strict concavity: the optimal kernel is
+    the Dirac delta_{D*(x)} of the theorem)."""
+    u = sp.Symbol("u", positive=True)
+    curvature = gan.kernel_reduction_curvature("slide")
+    p, q = curvature.args[0], curvature.args[1]
+    concave = bool(curvature.expr.is_negative) and bool(curvature.expr.subs(p, 0).is_negative) \
+        and bool(curvature.expr.subs(q, 0).is_negative)
+    # worked case: p = 1, q = 2, Y uniform on {1/4, 3/4}: E h(Y) < h(E Y) = h(1/2)
+    h = lambda y: sp.log(y) + 2 * sp.log(1 - y)  # noqa: E731
+    gap = sp.nsimplify(h(sp.Rational(1, 2)) - (h(sp.Rational(1, 4)) + h(sp.Rational(3, 4))) / 2)
+    gap = sp.simplify(sp.expand_log(gap, force=True))
+    return from_evidence([
+        Evidence(EvidenceKind.SYMBOLIC,
+                 f"h''(y) at y = u/(1+u): {curvature.expr} < 0 for p, q >= 0, p + q > 0 (sympy): h concave, Jensen "
+                 "E h(Y) <= h(E Y) for every kernel", concave, {"curvature": str(curvature.expr), "variable": str(u)},
+                 scope=ANY_LAWS + "; any Markov kernel mu_D(.|x) to [0, 1]"),
+        Evidence(EvidenceKind.EXACT_NUMBER,
+                 f"p = 1, q = 2, Y uniform on {{1/4, 3/4}}: h(E Y) - E h(Y) = {gap} = {float(gap):.4f} > 0",
+                 bool(gap.is_positive), {"gap": float(gap)}, scope="p = 1, q = 2, a two-point kernel"),
+    ])
+
+
+@claim(
+    "000.gan.discriminator-probability",
+    source=SEED_000,
+    location="Implementación Práctica de las GANs (Planteamiento Funcional del Problema)",
+    statement=r"\textbf{Discriminador (D)}: \text{Define } D(x; \theta_d) \text{, que da la probabilidad de que } x "
+    r"\text{ provenga de } \pi",
+    evidence=EvidenceKind.SYMBOLIC,
+    domain=ANY_LAWS + "; at the optimum D*, a draw being real or generated with the equal weights of V",
+)
+def discriminator_probability():
+    """Bayes: a draw from the balanced mixture (pi + mu_G)/2 (the equal weights of the two expectations in V) comes
+    from pi with posterior probability (p/2)/(p/2 + q/2) = p/(p+q) = D*(x) (sympy). So the optimal discriminator
+    is that probability; a trained D(.; theta_d) is it only approximately. With unequal weights rho, 1 - rho the
+    optimum of rho E_pi ln D + (1-rho) E_mu_G ln(1-D) is again the posterior, rho p/(rho p + (1-rho) q)."""
+    rho = sp.Symbol("rho", positive=True)
+    p, q = sp.symbols("p q", positive=True)
+    weighted = gan.pointwise_maximiser().expr.subs({sp.Symbol("a", positive=True): rho * p,
+                                                   sp.Symbol("b", positive=True): (1 - rho) * q})
+    scope = ANY_LAWS + "; at the optimum D*, a draw being real or generated with the equal weights of V"
+    return from_evidence([
+        evidence_from_identity(gan.check_discriminator_posterior(), "P(real | x) with prior 1/2 vs D*(x) = p/(p+q)",
+                               scope=scope),
+        evidence_from_identity(check_identity(weighted, rho * p / (rho * p + (1 - rho) * q)),
+                               "weighted game rho, 1-rho: argmax vs posterior with prior rho",
+                               scope="weighted games rho E_pi ln D + (1-rho) E_mu_G ln(1-D), 0 < rho < 1"),
+    ])
+
+
+@claim(
+    "000.gan.pushforward-generator",
+    source=SEED_000,
+    location="Implementación Práctica de las GANs (Planteamiento Funcional del Problema)",
+    statement=r"\text{el generador óptimo se plantea como una pushforward de una distribución conocida: } "
+    r"\mu_G = G\#\mu_Z,\ G: \mathcal{Z}\to\mathcal{X} \text{ medible}",
+    evidence=EvidenceKind.SYMBOLIC,
+    domain="any data law pi on X = R^d (the optimum mu_G* = pi must be of the form G#mu_Z), mu_Z = N(0, I)",
+)
+def pushforward_generator():
+    """For the restriction to pushforwards to lose nothing, the optimum pi itself must be some G#mu_Z. In d = 1,
+    G = F^{-1} o Phi works for every continuous strictly increasing F: P(G(Z) <= x) = Phi(Phi^{-1}(F(x))) = F(x)
+    (sympy); general laws use the generalised inverse, and R^d the Knothe-Rosenblatt map (Villani 2009, ch. 1),
+    not derived here."""
+    return from_evidence([evidence_from_identity(gan.check_quantile_pushforward(),
+                                                 "Phi(Phi^{-1}(u)) vs u: CDF of F^{-1}(Phi(Z)) is F",
+                                                 scope="d = 1, pi with a continuous strictly increasing CDF")])

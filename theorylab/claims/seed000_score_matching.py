@@ -8,6 +8,8 @@ their own (smaller) scope.
 
 from __future__ import annotations
 
+import sympy as sp
+
 from theorylab.claims.model import Evidence, EvidenceKind
 from theorylab.claims.registry import SEED_000, claim
 from theorylab.claims.verdicts import evidence_from_identity, from_evidence
@@ -151,3 +153,43 @@ def ism_minimiser():
         evidence_from_identity(sm.check_ism_equivalence("half"), "DSM - 2 ISM(half) is independent of f",
                                scope=GAUSS_AFFINE),
     ])
+
+
+#: Stated domain of the integrated losses: the slide allows every weight lambda_k >= 0.
+INTEGRATED = "any N >= 1, any weights lambda_k >= 0 (as stated), f(k, .) in L^2(p_k), k = 1..N"
+#: Number of time indices in the symbolic check of the correction (the argument is the same for every N).
+N_WEIGHTS = 6
+
+
+@claim(
+    "000.sm.integrated-loss-weights",
+    source=SEED_000,
+    location="¿Cómo hacemos este Score-Matching?",
+    statement=r"\ell^{DSM}(f) = \sum_{k=1}^N \lambda_k DSM_k(f(k, \cdot)),\ \ell^{ISM}(f) = \sum_{k=1}^N \lambda_k "
+    r"ISM_k(f(k, \cdot)),\ \lambda_k \geq 0;\ \text{optimizando se obtiene } s_{\theta^*}(k, \cdot) \approx "
+    r"\nabla\log p_k",
+    evidence=EvidenceKind.COUNTEREXAMPLE,
+    domain=INTEGRATED,
+)
+def integrated_loss_weights():
+    """l(f) - min l = sum_k lambda_k E|f(k, X_k) - grad log p_k(X_k)|^2 (projection identity, per k). With a weight
+    lambda_k = 0, which the slide allows, f(k, .) is arbitrary at the minimum: a minimiser need not approximate
+    grad log p_k at that k. With every lambda_k > 0 each excess e_k > 0 makes the total positive (sympy, with the
+    weights as positive symbols), so the minimiser is the score at every k. (Seed 002 asks lambda > 0.)"""
+    free = sm.integrated_loss_free_indices([1, 0, 1])
+    lambdas = sp.symbols(f"lambda1:{N_WEIGHTS + 1}", positive=True)
+    free_positive = sm.integrated_loss_free_indices(lambdas)
+    return from_evidence(
+        [Evidence(EvidenceKind.COUNTEREXAMPLE,
+                  f"N = 3, lambda = (1, 0, 1): f(k, .) unconstrained at the minimum for k in {list(free)} "
+                  "(e.g. f(2, .) = grad log p_2 + 1 has the minimal loss)",
+                  not free, {"weights": [1, 0, 1], "free_indices": list(free)}, scope="N = 3, lambda = (1, 0, 1)"),
+         _projection_general()],
+        correction=(r"\lambda_k > 0 \text{ for every } k \in \{1, \dots, N\}",
+                    [_projection_general(),
+                     Evidence(EvidenceKind.SYMBOLIC,
+                              f"lambda_1..lambda_{N_WEIGHTS} > 0 (symbols): e_k > 0 forces sum lambda_j e_j > 0 for "
+                              f"every k (sympy): free indices {list(free_positive)}",
+                              not free_positive, {"free_indices": list(free_positive)},
+                              scope=f"N = {N_WEIGHTS}, any positive weights (the same argument for every N)")]),
+    )

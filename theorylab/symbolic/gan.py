@@ -36,6 +36,9 @@ from theorylab.symbolic.result import Derivation, IdentityCheck, check_identity
 
 __all__ = [
     "JS_CONVENTIONS",
+    "check_discriminator_posterior",
+    "check_quantile_pushforward",
+    "kernel_reduction_curvature",
     "TWO_POINT_DOMAIN",
     "GeneratorOptimum",
     "check_value_decomposition",
@@ -357,3 +360,59 @@ def minimum_of_C() -> GeneratorOptimum:
             curvature, _p / (_q * (_p + _q)) + (1 - _p) / ((1 - _q) * (2 - _p - _q)), domain=TWO_POINT_DOMAIN
         ),
     )
+
+
+@cache
+def kernel_reduction_curvature(form: str = "slide") -> Derivation:
+    r"""Second derivative of the pointwise objective, the step that reduces Markov kernels to functions.
+
+    Seed 000, 'Esquema de demostración', step 1: "Usando desigualdad de Jensen [...] maximizar
+    :math:`V(\mu_G, \mu_D)` sobre :math:`\mu_D` equivale a maximizar sobre :math:`D:\mathcal X\to[0,1]`". For a
+    kernel :math:`\mu_D(\cdot|x)` the integrand of V at x is :math:`\mathbb{E}_{Y\sim\mu_D(x)}h(Y)` with
+    :math:`h(y) = p\ln y + q\ln(1-y)`; if h is concave, Jensen gives :math:`\mathbb{E}h(Y)\le h(\mathbb{E}Y)`, so
+    the deterministic :math:`D(x) = \int y\,\mu_D(dy|x)` (measurable in x: a kernel's mean) does at least as well.
+
+    ``form="slide"`` is h; ``form="convex"`` is the mutation :math:`p\ln y - q\ln(1-y)` (not concave), used to
+    show the check can fail. Written at :math:`y = u/(1+u)`, :math:`u > 0` (so :math:`y\in(0,1)` is encoded by the
+    sign assumptions of sympy).
+    """
+    u = sp.Symbol("u", positive=True)
+    sign = {"slide": 1, "convex": -1}
+    if form not in sign:
+        raise ConfigError(f"form: must be 'slide' or 'convex', got {form!r}")
+    h = _p * sp.log(_y) + sign[form] * _q * sp.log(1 - _y)
+    curvature = sp.together(sp.diff(h, _y, 2).subs(_y, u / (1 + u)))
+    return Derivation("h''(y)", sp.factor(curvature), (_p, _q, u), f"{SOURCE} (Esquema de demostración, paso 1)",
+                      "sympy diff of p ln y + q ln(1-y) twice, at y = u/(1+u)")
+
+
+@cache
+def check_discriminator_posterior(prior: sp.Expr = sp.Rational(1, 2)) -> IdentityCheck:
+    r"""Bayes: the posterior probability that x comes from :math:`\pi` when a draw is real with probability
+    ``prior`` is :math:`\rho p/(\rho p + (1-\rho)q)`; compared with the optimal discriminator p/(p+q).
+
+    Seed 000, 'Implementación Práctica de las GANs': ":math:`D(x;\theta_d)`, que da la probabilidad de que x
+    provenga de :math:`\pi`". The game V weighs its two expectations equally, which is ``prior = 1/2``; any other
+    prior makes the identity fail (the mutation).
+    """
+    rho = sp.sympify(prior)
+    posterior = rho * _p / (rho * _p + (1 - rho) * _q)
+    return check_identity(posterior, optimal_discriminator().expr)
+
+
+@cache
+def check_quantile_pushforward(noise: str = "gaussian") -> IdentityCheck:
+    r"""The quantile transform :math:`G = F^{-1}\circ\Phi` pushes :math:`\mu_Z = N(0, 1)` to any law on
+    :math:`\mathbb R` with a continuous, strictly increasing CDF F.
+
+    Seed 000, 'Implementación Práctica de las GANs': "el generador [...] se plantea como una pushforward de una
+    distribución conocida: :math:`\mu_G = G\#\mu_Z`". :math:`P(G(Z)\le x) = P(Z\le\Phi^{-1}(F(x))) =
+    \Phi(\Phi^{-1}(u))` at :math:`u = F(x)\in(0,1)`, which must equal u. ``noise="logistic-cdf"`` is the mutation
+    that applies the logistic CDF instead of :math:`\Phi` after :math:`\Phi^{-1}` (a wrong transform: fails).
+    """
+    u = sp.Symbol("u", positive=True)
+    inverse = sp.sqrt(2) * sp.erfinv(2 * u - 1)  # Phi^{-1}(u)
+    cdfs = {"gaussian": lambda z: (1 + sp.erf(z / sp.sqrt(2))) / 2, "logistic-cdf": lambda z: 1 / (1 + sp.exp(-z))}
+    if noise not in cdfs:
+        raise ConfigError(f"noise: must be one of {', '.join(cdfs)}, got {noise!r}")
+    return check_identity(sp.simplify(cdfs[noise](inverse)), u, domain={u: (0.05, 0.95)})

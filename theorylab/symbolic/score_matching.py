@@ -47,6 +47,7 @@ __all__ = [
     "dsm_weight",
     "esm_affine",
     "gaussian_marginal_score",
+    "integrated_loss_free_indices",
     "ism_affine",
     "kernel_score_energy",
     "mixture_marginal_score",
@@ -598,3 +599,34 @@ def check_conditional_expectation_affine() -> IdentityCheck:
     num = _gaussian_integral(xs * density, xs)
     den = _gaussian_integral(density, xs)
     return check_identity(sp.simplify(projection), sp.simplify(num / den))
+
+
+def integrated_loss_free_indices(weights) -> tuple[int, ...]:
+    r"""Indices k at which a minimiser of :math:`\ell^{DSM}(f) = \sum_k\lambda_k DSM_k(f(k,\cdot))` is *not* forced
+    to equal the score.
+
+    Seed 000, '¿Cómo hacemos este Score-Matching?': "una función de ponderación de cada tiempo
+    :math:`\lambda_k\ge0`", then :math:`s_{\theta^*}(k,\cdot)\approx\nabla\log p_k` for every k. By the projection
+    identity (:func:`theorylab.symbolic.general.check_projection`) :math:`DSM_k(f_k) = e_k + c_k` with
+    :math:`e_k = \mathbb{E}\|f_k(X_k) - \nabla\log p_k(X_k)\|^2\ge0` and :math:`c_k` free of f, so
+    :math:`\ell(f) - \min\ell = \sum_k\lambda_k e_k`. For each k, sympy decides whether
+    :math:`e_k > 0` (all other :math:`e_j\ge0`) forces :math:`\sum_j\lambda_je_j > 0`; the indices where it does
+    not are returned (those with :math:`\lambda_k = 0`). The same holds for :math:`\ell^{ISM}`, which is
+    :math:`\tfrac12\ell^{DSM}` up to a constant.
+
+    Parameters
+    ----------
+    weights : sequence of sympy numbers or symbols
+        :math:`\lambda_1, \dots, \lambda_N`; a symbol declared ``positive=True`` stands for any positive weight.
+    """
+    weights = [sp.sympify(w) for w in weights]
+    if not weights or any(w.is_negative for w in weights):
+        raise ConfigError(f"weights: a non-empty sequence of non-negative weights, got {weights!r}")
+    free = []
+    for k in range(len(weights)):
+        errs = [sp.Symbol(f"e{j}", positive=True) if j == k else sp.Symbol(f"e{j}", nonnegative=True)
+                for j in range(len(weights))]
+        excess = sum(w * e for w, e in zip(weights, errs))
+        if excess.is_positive is not True:
+            free.append(k + 1)
+    return tuple(free)
