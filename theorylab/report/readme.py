@@ -8,10 +8,13 @@ Blocks in ``README.md`` between ``<!-- generated:NAME -->`` and ``<!-- /generate
   their one-line evidence;
 * ``reproductions`` - one table row per ``reports/learning/<name>/result.json`` (its headline, profile and cost);
 * ``samplers`` - the sampler registry (:func:`theorylab.samplers.sampler_table`: name, declared orders, processes,
-  scheme), so the README's table is never a second list of names.
+  scheme), so the README's table is never a second list of names;
+* ``perf-...`` - the Performance section, one bullet per benchmark, from ``benchmarks/results/*.json`` and
+  ``reports/reproduce_timing.json`` (:mod:`theorylab.report.benchmarks`; a missing file renders as "not measured
+  yet").
 
 ``tests/report/test_readme_generated.py`` checks that every block equals what the artefacts give and that the
-sections holding them carry no other typed-in result number.
+sections holding them (the results sections and the Performance section) carry no other typed-in result number.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["BLOCK", "generated_blocks", "render_block", "update_readme"]
+__all__ = ["BLOCK", "block_names", "generated_blocks", "render_block", "update_readme"]
 
 #: A generated block: its name and its body.
 BLOCK = re.compile(r"<!-- generated:(?P<name>[a-z-]+) -->\n(?P<body>.*?)<!-- /generated -->", re.S)
@@ -75,11 +78,29 @@ _GENERATORS: dict[str, Callable[[Path], str]] = {
 }
 
 
-def render_block(name: str, reports: Path) -> str:
-    """The body of block ``name`` from the artefacts under ``reports``."""
-    if name not in _GENERATORS:
-        raise KeyError(f"unknown generated block {name!r} (known: {', '.join(_GENERATORS)})")
-    return _GENERATORS[name](Path(reports)) + "\n"
+def _benchmark_blocks() -> dict:
+    from theorylab.report.benchmarks import BENCHMARKS
+
+    return BENCHMARKS
+
+
+def block_names() -> list[str]:
+    """The names of every block this module can render."""
+    return [*_GENERATORS, *_benchmark_blocks()]
+
+
+def render_block(name: str, reports: Path, benchmarks: Path | None = None) -> str:
+    """The body of block ``name`` from the artefacts under ``reports`` and, for the ``perf-...`` blocks, the
+    benchmark results under ``benchmarks`` (default: ``benchmarks/results`` beside ``reports``)."""
+    reports = Path(reports)
+    if name in _GENERATORS:
+        return _GENERATORS[name](reports) + "\n"
+    if name in _benchmark_blocks():
+        from theorylab.report.benchmarks import render
+
+        benchmarks = reports.parent / "benchmarks" / "results" if benchmarks is None else Path(benchmarks)
+        return render(name, benchmarks, reports) + "\n"
+    raise KeyError(f"unknown generated block {name!r} (known: {', '.join(block_names())})")
 
 
 def generated_blocks(text: str) -> list[tuple[str, str]]:
@@ -87,16 +108,19 @@ def generated_blocks(text: str) -> list[tuple[str, str]]:
     return [(m["name"], m["body"]) for m in BLOCK.finditer(text)]
 
 
-def update_readme(readme: str | Path = "README.md", reports: str | Path = "reports") -> int:
-    """Rewrite every generated block of ``readme`` from ``reports``; return the number of blocks rewritten."""
+def update_readme(readme: str | Path = "README.md", reports: str | Path = "reports",
+                  benchmarks: str | Path | None = None) -> int:
+    """Rewrite every generated block of ``readme`` from ``reports`` and ``benchmarks`` (default:
+    ``benchmarks/results`` beside ``readme``); return the number of blocks rewritten."""
     readme, reports = Path(readme), Path(reports)
+    benchmarks = readme.parent / "benchmarks" / "results" if benchmarks is None else Path(benchmarks)
     text = readme.read_text(encoding="utf-8")
     count = 0
 
     def fill(match: re.Match) -> str:
         nonlocal count
         count += 1
-        return f"<!-- generated:{match['name']} -->\n{render_block(match['name'], reports)}<!-- /generated -->"
+        return f"<!-- generated:{match['name']} -->\n{render_block(match['name'], reports, benchmarks)}<!-- /generated -->"
 
     readme.write_text(BLOCK.sub(fill, text), encoding="utf-8")
     return count

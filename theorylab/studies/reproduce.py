@@ -11,6 +11,8 @@ overrides (e.g. ``"sweep.sampler.gamma" = [0.1, 0.05]``) applied by default; ``f
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import time
 from collections.abc import Callable
@@ -80,14 +82,18 @@ def reproduce(*, full: bool = False, workers: int = 1, experiments: str | Path =
 
     reports, runs = Path(reports), Path(runs)
     reports.mkdir(parents=True, exist_ok=True)
-    start = time.perf_counter()
+    start, load_start = time.perf_counter(), os.getloadavg()
+    stages: dict[str, float] = {}
     failures: list[str] = []
     learning_rows = _learning_experiments(experiments, reports, full, log, failures)
+    stages["seed-002 reproductions"] = time.perf_counter() - start
     ledger = []
     if claims:
         log("claims ledger ...")
+        t0 = time.perf_counter()
         ledger = run_ledger(reports=reports)
         (reports / "claims.md").write_text(render_markdown(ledger), encoding="utf-8")
+        stages["claims ledger"] = time.perf_counter() - t0
     crashed = [r.claim.id for r in ledger if r.outcome is None]
     counts: dict[str, int] = {}
     for r in ledger:
@@ -106,7 +112,9 @@ def reproduce(*, full: bool = False, workers: int = 1, experiments: str | Path =
             failures.append(f"{name}: report failed: {type(exc).__name__}: {exc}")
             report = None
         rows.append((path, name, summary, report, time.perf_counter() - t0))
+    stages["sweeps"] = sum(row[-1] for row in rows)
     gan_rows = []
+    t_gan = time.perf_counter()
     for path in gan_experiments(experiments):
         from theorylab.gan import run_gan
 
@@ -119,7 +127,13 @@ def reproduce(*, full: bool = False, workers: int = 1, experiments: str | Path =
             failures.append(f"{path.stem}: GAN run failed: {type(exc).__name__}: {exc}")
             continue
         gan_rows.append((path, result, time.perf_counter() - t0))
-    atlas_line = _atlas(reports, full, log, failures) if atlas else ""
+    stages["GAN runs"] = time.perf_counter() - t_gan
+    if atlas:
+        t0 = time.perf_counter()
+        atlas_line = _atlas(reports, full, log, failures)
+        stages["bound atlas"] = time.perf_counter() - t0
+    else:
+        atlas_line = ""
     elapsed = time.perf_counter() - start
     lines = [
         "# theorylab reports",
@@ -161,6 +175,12 @@ def reproduce(*, full: bool = False, workers: int = 1, experiments: str | Path =
         lines += ["", "## Failures", ""] + [f"- {f}" for f in failures]
     index = reports / "index.md"
     index.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    _write_timing(reports, full=full, workers=workers, total=elapsed, stages=stages, load_start=load_start,
+                  parts={"seed-002 reproductions": {path.stem: result.get("cost", {}).get("seconds")
+                                                    for path, result in learning_rows},
+                         "sweeps": {name: seconds for _, name, _, _, seconds in rows},
+                         "GAN runs": {path.stem: seconds for path, _, seconds in gan_rows}},
+                  failures=len(failures) + len(crashed))
     readme = Path("README.md")
     if claims and readme.is_file() and "<!-- generated:" in readme.read_text(encoding="utf-8"):
         from theorylab.report.readme import update_readme
@@ -170,6 +190,35 @@ def reproduce(*, full: bool = False, workers: int = 1, experiments: str | Path =
         raise ReproduceError(f"{index} written, but {len(failures) + len(crashed)} parts failed: "
                              + "; ".join(failures + [f"check {c} crashed" for c in crashed]))
     return index
+
+
+def _write_timing(reports: Path, *, full: bool, workers: int, total: float, stages: dict[str, float],
+                  load_start: tuple[float, float, float], parts: dict[str, dict[str, float]], failures: int) -> Path:
+    """Record this run's wall time in ``reports/reproduce_timing.json`` (the README's Performance section reads it:
+    :mod:`theorylab.report.benchmarks`), under its profile (``quick`` or ``full``), keeping the other profile's
+    record: total and per-stage wall seconds (stages skipped by ``claims=False`` / ``atlas=False`` are absent),
+    the seconds of each sweep and GAN run, the worker count, the CPU count and the load average at start and end,
+    the number of failed parts, and a provenance stamp of the code that ran."""
+    import platform
+
+    import torch
+
+    from theorylab.provenance import make_stamp
+
+    path = reports / "reproduce_timing.json"
+    record = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    profile = "full" if full else "quick"
+    config = {"profile": profile, "workers": workers, "stages": sorted(stages)}
+    stamp = make_stamp(config)
+    record[profile] = {"profile": profile, "total_seconds": total, "stages": stages, "parts": parts,
+                       "workers": workers, "failures": failures, "cpu_count": os.cpu_count(),
+                       "load_average_start": list(load_start), "load_average_end": list(os.getloadavg()),
+                       "python": platform.python_version(), "torch": torch.__version__,
+                       "torch_threads": torch.get_num_threads(),
+                       "stamp": {k: v for k, v in stamp.items() if k != "source_files"},
+                       "written": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    path.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+    return path
 
 
 def _atlas(reports: Path, full: bool, log, failures: list[str]) -> str:
