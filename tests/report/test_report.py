@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 
 from theorylab.cli import main
 from theorylab.config import load_toml
+from theorylab.report.benchmarks import render
 from theorylab.studies.reproduce import apply_profile, reproduce
 
 EXPERIMENT = """# Does the error vanish with gamma? (test experiment)
@@ -56,6 +58,12 @@ def test_reproduce_writes_index_reports_and_figures(tmp_path):
         assert f"({figure})" in report
         assert (tmp_path / "reports" / "gamma_test" / figure).stat().st_size > 1000
     assert "gamma exponent" in report and "De Bortoli" in report
+    # the run's wall time is recorded by stage (the README's Performance section reads it); skipped stages are absent
+    timing = json.loads((tmp_path / "reports" / "reproduce_timing.json").read_text())["quick"]
+    assert set(timing["stages"]) == {"seed-002 reproductions", "sweeps", "GAN runs"}
+    assert 0 < timing["parts"]["sweeps"]["gamma_test"] <= timing["stages"]["sweeps"] <= timing["total_seconds"]
+    assert timing["workers"] == 1 and timing["failures"] == 0 and len(timing["load_average_end"]) == 3
+    assert "Quick profile:" in render("perf-reproduce", tmp_path / "none", tmp_path / "reports")
     # a second run resumes (nothing recomputed) and the report is re-made from the store alone
     again = reproduce(experiments=experiments, runs=tmp_path / "runs", reports=tmp_path / "reports",
                       log=lambda _: None, claims=False, atlas=False)

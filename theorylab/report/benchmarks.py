@@ -193,8 +193,8 @@ def _sampler_speed(d: dict) -> str:
     out += ["  theorylab against the others:", ""] + table + ["", "  " + _tally(faster, "theorylab") + "."]
     if any("numpy_stream_speedup_cpu" in row for b in d["timing"] for row in b["by_particles"].values()):
         table, faster = _speed_table(d["timing"], "numpy_stream_speedup_cpu")
-        out += ["", "  theorylab with the numpy random stream (`theorylab-numpy-stream`) against the loops:", ""] + table \
-            + ["", "  " + _tally(faster, "the numpy stream") + "."]
+        out += ["", "  theorylab with the numpy random stream (`theorylab-numpy-stream`) against the loops:", ""]
+        out += table + ["", "  " + _tally(faster, "the numpy stream") + "."]
     randn, np_normal = prof.get("torch.randn(out=buffer)"), prof.get("numpy standard_normal")
     tail = []
     if randn and np_normal:
@@ -328,8 +328,8 @@ def _reproduce(d: dict) -> str:
             continue
         stages = ", ".join(f"{k} {v:.0f} s" for k, v in run["stages"].items())
         extra = f"; {run['failures']} part(s) failed" if run.get("failures") else ""
-        out.append(f"{profile.capitalize()} profile: {run['total_seconds']:.0f} s with {run['workers']} worker(s) ({stages}{extra}; "
-                   f"{machine_facts(run)})")
+        out.append(f"{profile.capitalize()} profile: {run['total_seconds']:.0f} s with {run['workers']} worker(s) "
+                   f"({stages}{extra}; {machine_facts(run)})")
     return "; ".join(out) + "."
 
 
@@ -372,24 +372,25 @@ def _load(path: Path) -> dict:
 
 #: Block name (``perf-...``) -> benchmark, in the README's order.
 BENCHMARKS: dict[str, Benchmark] = {
-    "perf-grid-vs-mc": Benchmark("Grid law vs Monte Carlo in the same wall time", "python benchmarks/bench_grid_vs_mc.py",
-                                 "grid_vs_mc.json", _grid_vs_mc),
+    "perf-grid-vs-mc": Benchmark("Grid law vs Monte Carlo in the same wall time",
+                                 "python benchmarks/bench_grid_vs_mc.py", "grid_vs_mc.json", _grid_vs_mc),
     "perf-reverse-em": Benchmark("reverse-em against `torchsde.sdeint` (Euler) and a numpy loop",
                                  "python benchmarks/bench_reverse_em.py", "reverse_em.json", _reverse_em),
     "perf-sampler-speed": Benchmark("reverse-em against tight hand-written loops, issue 15",
                                     "python benchmarks/bench_sampler_speed.py", "sampler_speed.json", _sampler_speed),
-    "perf-sweep-executors": Benchmark("Sweep executors on the shipped grids", "python benchmarks/bench_sweep_executors.py",
-                                      "sweep_executors_*.json", _sweep_executors),
+    "perf-sweep-executors": Benchmark("Sweep executors on the shipped grids",
+                                      "python benchmarks/bench_sweep_executors.py", "sweep_executors_*.json",
+                                      _sweep_executors),
     "perf-sweep-scaling": Benchmark("Sweep executors on heavy cells", "python benchmarks/bench_sweep_scaling.py",
                                     "sweep_scaling.json", _sweep_scaling),
     "perf-reproduce": Benchmark("The main job's wall time by stage", "theorylab reproduce", REPRODUCE_TIMING,
                                 _reproduce, under_reports=True),
     "perf-training": Benchmark("Score-network training", "python benchmarks/bench_training.py", "training.json",
                                _training),
-    "perf-likelihood": Benchmark("PF-ODE likelihood, exact trace vs Hutchinson", "python benchmarks/bench_likelihood.py",
-                                 "likelihood.json", _likelihood),
-    "perf-sliced-w2": Benchmark("The smile reproduction's sliced W2 against POT's", "python benchmarks/bench_sliced_w2.py",
-                                "sliced_w2.json", _sliced_w2),
+    "perf-likelihood": Benchmark("PF-ODE likelihood, exact trace vs Hutchinson",
+                                 "python benchmarks/bench_likelihood.py", "likelihood.json", _likelihood),
+    "perf-sliced-w2": Benchmark("The smile reproduction's sliced W2 against POT's",
+                                "python benchmarks/bench_sliced_w2.py", "sliced_w2.json", _sliced_w2),
     "perf-store-read": Benchmark("Reading a large sweep store", "python benchmarks/bench_store_read.py",
                                  "store_read_*.json", _store_read),
     "perf-power-smile": Benchmark("Power of the smile reproduction's criteria (a simulation, not a timing)",

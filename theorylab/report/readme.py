@@ -27,7 +27,7 @@ from pathlib import Path
 __all__ = ["BLOCK", "block_names", "generated_blocks", "render_block", "update_readme"]
 
 #: A generated block: its name and its body.
-BLOCK = re.compile(r"<!-- generated:(?P<name>[a-z-]+) -->\n(?P<body>.*?)<!-- /generated -->", re.S)
+BLOCK = re.compile(r"<!-- generated:(?P<name>[a-z0-9-]+) -->\n(?P<body>.*?)<!-- /generated -->", re.S)
 
 _SUMMARY = re.compile(r"^Summary: (?P<counts>.*) \((?P<total>\d+) claims\)\.$", re.M)
 _ROW = re.compile(r"^\| \[`(?P<id>[^`]+)`\]\(#[^)]*\) \| (?P<src>\d+) \| (?P<loc>.*?) \| \*\*(?P<verdict>[a-z-]+)\*\* \| "
@@ -120,7 +120,8 @@ def update_readme(readme: str | Path = "README.md", reports: str | Path = "repor
     def fill(match: re.Match) -> str:
         nonlocal count
         count += 1
-        return f"<!-- generated:{match['name']} -->\n{render_block(match['name'], reports, benchmarks)}<!-- /generated -->"
+        body = render_block(match["name"], reports, benchmarks)
+        return f"<!-- generated:{match['name']} -->\n{body}<!-- /generated -->"
 
     readme.write_text(BLOCK.sub(fill, text), encoding="utf-8")
     return count
