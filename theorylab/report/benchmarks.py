@@ -125,14 +125,18 @@ def _grid_vs_mc(d: dict) -> str:
 def _reverse_em(d: dict) -> str:
     rep, mem = d["replay_check"], d["memory"]
     rows, faster = [], {}
-    for block in sorted(d["timing"].values(), key=lambda b: b["torch_threads"]):
+    blocks = sorted(d["timing"].values(), key=lambda b: b["torch_threads"])
+    others = list(dict.fromkeys(k for b in blocks for row in b["by_particles"].values()
+                                for k in row["ratios_theorylab_speedup"]))  # torchsde is absent when not installed
+    for block in blocks:
         for n, row in block["by_particles"].items():
             ratios = row["ratios_theorylab_speedup"]
             rows.append(f"  | {block['torch_threads']} | {_n(n)} | "
-                        + " | ".join(_r(ratios[k]) for k in ("torchsde", "numpy")) + " |")
+                        + " | ".join(_r(ratios[k]) if k in ratios else "—" for k in others) + " |")
             for k, v in ratios.items():
                 faster.setdefault(k, []).append(v > 1)
-    table = ["  | torch threads | particles | theorylab / torchsde | theorylab / numpy |", "  |---|---|---|---|"] + rows
+    table = ["  | torch threads | particles | " + " | ".join(f"theorylab / {k}" for k in others) + " |",
+             "  |---|---|" + "---|" * len(others)] + rows
     verdict = _tally(faster, "theorylab")
     allocs = mem["by_allocator"]
     first = next(iter(allocs))
