@@ -32,9 +32,9 @@ def worker_threads() -> dict:
 @pytest.mark.slow  # ~9 s: two spawned workers importing torch; test_runner's two-worker test covers the pool
 def test_pool_workers_run_one_thread_per_library_and_start_warm():
     before = {k: os.environ.get(k) for k in WORKER_ENV}
-    pool = PoolExecutor(2)
+    pool = PoolExecutor(3)  # the driver lane and two spawned processes; the spawned ones are probed directly
     try:
-        seen = [f.result() for f in [pool.submit(worker_threads) for _ in range(2)]]
+        seen = [f.result() for f in [pool._pool.submit(worker_threads) for _ in range(2)]]
     finally:
         pool.close()
     for s in seen:
@@ -58,3 +58,32 @@ def test_dask_cluster_by_tcp_address_on_loopback_gives_the_same_rows(tmp_path):
     assert remote.executor == f"dask {address}" and remote.complete
     assert len(seen) == 2 and all(s["torch"] == 1 and s["warm"] and s["prepared"] for s in seen)
     same_rows(results_table(here.run_dir), results_table(remote.run_dir))
+
+
+def _busy(seconds: float) -> int:
+    """A Python-level loop (interruptible between bytecodes), as a cell's step loop is."""
+    import time
+
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        pass
+    return os.getpid()
+
+
+def test_the_driver_lane_runs_cells_and_stops_on_cancel():
+    """PoolExecutor(2) = the driver's own lane + one spawned process: both run cells; an interrupt stops the driver
+    lane mid-cell (no thread left inside a cell when the interpreter exits) and drops the queued cells."""
+    import time
+
+    pool = PoolExecutor(2)
+    try:
+        pids = {f.result() for f in pool.as_completed([pool.submit(os.getpid) for _ in range(6)])}
+        assert os.getpid() in pids  # the driver lane took some (it starts before the spawned worker is up)
+        long = [pool.submit(_busy, 60.0) for _ in range(3)]
+        time.sleep(0.5)
+    finally:
+        start = time.monotonic()
+        pool.close(cancel=True)
+    assert time.monotonic() - start < 20.0
+    assert not pool._lanes[0].is_alive()
+    assert all(f.done() for f in long) and any(f.cancelled() for f in long)

@@ -2,9 +2,10 @@
 
 * :class:`InProcessExecutor` (``workers=1``, no scheduler): cells run one after the other in the driver, lazily as
   :meth:`as_completed` is iterated (so progress and Ctrl-C land between cells).
-* :class:`PoolExecutor` (``workers=N > 1``): :class:`concurrent.futures.ProcessPoolExecutor` with the ``spawn``
-  start method (a fresh interpreter per worker: safe with torch, whose thread pools do not survive ``fork``);
-  workers ignore SIGINT, so Ctrl-C reaches the driver only, which cancels what is pending and stops the workers.
+* :class:`PoolExecutor` (``workers=N > 1``): N lanes pulling from one queue: the driver's own (a thread, imports
+  already done) and N - 1 processes of a :class:`concurrent.futures.ProcessPoolExecutor` with the ``spawn`` start
+  method (a fresh interpreter per worker: safe with torch, whose thread pools do not survive ``fork``); workers
+  ignore SIGINT, so Ctrl-C reaches the driver only, which cancels what is pending, stops the workers and the lane.
 * :class:`DaskExecutor` (``scheduler="tcp://host:port"`` or ``"local"``): Dask distributed, through
   ``distributed.Client(address)`` for a running cluster (its workers must be able to import theorylab) or a
   ``LocalCluster(n_workers=N, threads_per_worker=1, processes=True)`` started and stopped here. Dask is the
@@ -24,12 +25,15 @@ instead of inside its first cell. On Dask, the glibc malloc setting its nanny im
 from __future__ import annotations
 
 import abc
+import collections
 import concurrent.futures as cf
 import contextlib
+import ctypes
 import logging
 import multiprocessing
 import os
 import signal
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -136,34 +140,109 @@ def _worker_init() -> None:
     warm_worker()
 
 
+def _raise_in_thread(thread: threading.Thread, exc_type: type[BaseException]) -> None:
+    """Ask ``thread`` to raise ``exc_type`` at its next Python bytecode (``PyThreadState_SetAsyncExc``, CPython's
+    documented API): a cell running in a thread stops within one Python-level step, as the main thread does on
+    Ctrl-C. Native code (a torch op, a LAPACK call) is not interrupted; the exception lands when it returns."""
+    if thread.ident is not None and thread.is_alive():
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident), ctypes.py_object(exc_type))
+
+
 class PoolExecutor(Executor):
-    """``ProcessPoolExecutor(workers, spawn)`` whose workers ignore SIGINT, run one thread per library
-    (:data:`WORKER_ENV`) and are started and warmed (:func:`warm_worker`) here, all at once."""
+    """``workers`` cells at a time: one *driver lane*, a thread of the driver that runs cells itself, and
+    ``workers - 1`` spawned processes (:class:`~concurrent.futures.ProcessPoolExecutor`, ``spawn`` start method: a
+    fresh interpreter per worker, safe with torch; SIGINT ignored; one thread per library, :data:`WORKER_ENV`;
+    warmed by :func:`warm_worker`).
+
+    Why a driver lane: the driver has its imports done and otherwise only waits for results, while a spawned worker
+    first spends ~2.8 s importing torch and the sampler stack (``benchmarks/bench_sweep_scaling.py``). The lane
+    starts computing at once, so the start-up of the spawned workers overlaps useful work instead of delaying the
+    sweep. All lanes pull from one queue (each process holds at most one cell), so the split adapts to cell costs.
+    Every cell runs :func:`theorylab.experiments.cells.run_cell` on plain data, so a row does not depend on the
+    lane; the driver's main thread records each cell as soon as it completes, whichever lane ran it, so a kill
+    loses nothing finished. The driver lane's cells run with one torch intra-op thread (``run_cell``); the
+    OpenMP/BLAS variables of :data:`WORKER_ENV` are the driver's own.
+
+    Interrupts (:meth:`close` with ``cancel=True``): queued cells are dropped, the spawned workers are terminated,
+    and the driver lane is stopped by a ``KeyboardInterrupt`` raised in its thread (:func:`_raise_in_thread`) and
+    joined, so that no thread is inside torch when the interpreter exits.
+    """
 
     name = "process-pool"
 
     def __init__(self, workers: int):
+        if workers < 2:
+            raise ValueError("PoolExecutor needs workers >= 2 (the driver lane plus at least one process)")
         self.workers = workers
-        self._pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+        self._queue: collections.deque[tuple[cf.Future, Callable[..., Any], tuple]] = collections.deque()
+        self._ready = threading.Condition()
+        self._closed = False
+        self._lanes: list[threading.Thread] = []
+        self._pool = cf.ProcessPoolExecutor(max_workers=workers - 1, mp_context=multiprocessing.get_context("spawn"),
                                             initializer=_worker_init)
         try:
             with _environment(WORKER_ENV):  # every worker is spawned by these submits (one per submit while < max)
-                ready = [self._pool.submit(os.getpid) for _ in range(workers)]
-            cf.wait(ready)
+                for _ in range(workers - 1):
+                    self._pool.submit(os.getpid)  # start (and warm) them now, without waiting for them
         except BaseException:  # Ctrl-C while the workers start: stop them, as for an interrupted sweep
             self.close(cancel=True)
             raise
+        # one lane per concurrent cell: the driver's own (index 0), and one forwarding to each spawned process
+        self._lanes = [threading.Thread(target=self._run_lane, args=(i > 0,), daemon=True, name=f"theorylab-lane-{i}")
+                       for i in range(workers)]
+        for lane in self._lanes:
+            lane.start()
 
     def submit(self, fn, /, *args):
-        return self._pool.submit(fn, *args)
+        future: cf.Future = cf.Future()
+        with self._ready:
+            self._queue.append((future, fn, args))
+            self._ready.notify()
+        return future
 
     def as_completed(self, futures):
         return cf.as_completed(list(futures))
 
+    def _next(self) -> tuple[cf.Future, Callable[..., Any], tuple] | None:
+        """The next queued call whose future is not cancelled; waits for one; None once closed and drained."""
+        with self._ready:
+            while True:
+                while self._queue:
+                    item = self._queue.popleft()
+                    if item[0].set_running_or_notify_cancel():
+                        return item
+                if self._closed:
+                    return None
+                self._ready.wait()
+
+    def _run_lane(self, remote: bool) -> None:
+        """Run queued calls one at a time: here (the driver lane), or in the process pool (``remote``: the pool has
+        one process per remote lane, so each call starts at once on a free process)."""
+        try:
+            while (item := self._next()) is not None:
+                future, fn, args = item
+                try:
+                    result = self._pool.submit(fn, *args).result() if remote else fn(*args)
+                except BaseException as exc:  # noqa: BLE001 - surfaces through future.result(), as in a pool
+                    future.set_exception(exc)
+                    if isinstance(exc, KeyboardInterrupt):
+                        return
+                else:
+                    future.set_result(result)
+        except KeyboardInterrupt:  # raised by close(cancel=True) while the lane waited for work
+            return
+
     def close(self, cancel: bool = False) -> None:
+        with self._ready:
+            self._closed = True
+            if cancel:
+                for future, _, _ in self._queue:
+                    future.cancel()
+                self._queue.clear()
+            self._ready.notify_all()
         if cancel:
             # stop the workers now rather than after their current cells (ProcessPoolExecutor has no public way
-            # before Python 3.14's terminate_workers)
+            # before Python 3.14's terminate_workers), then the driver lane, which runs Python between torch ops
             processes = list((getattr(self._pool, "_processes", None) or {}).values())
             self._pool.shutdown(wait=False, cancel_futures=True)
             for p in processes:
@@ -171,7 +250,11 @@ class PoolExecutor(Executor):
                     p.terminate()
             for p in processes:
                 p.join(timeout=5)
-        else:
+            if self._lanes:
+                _raise_in_thread(self._lanes[0], KeyboardInterrupt)
+        for lane in self._lanes:
+            lane.join()
+        if not cancel:
             self._pool.shutdown(wait=True)
 
 
