@@ -3,7 +3,8 @@
 Cases: Gaussian vs Gaussian in d = 2, 3, 5 (Bures closed form), and 2D and 3D Gaussian mixtures vs their translates by v
 (W2 = |v| exactly: W2^2 = |mean difference|^2 + W2^2 of the centred laws, which are equal). Each repetition draws
 n samples of P with its own seed and calls w2_samples_bounds at level 0.95; the table gives the repetitions, the
-observed coverage and its Wilson 95 % interval (scipy.stats.binomtest), the mean interval and the time per call.
+observed coverage and its Wilson 95 % interval (theorylab.divergences.estimate.wilson_interval), the mean interval
+and the time per call.
 
 Run: python benchmarks/w2_bounds_coverage.py [repetitions] [n]
 """
@@ -14,10 +15,10 @@ import sys
 import time
 
 import numpy as np
-from scipy import stats
 
 from theorylab.distributions import Gaussian, GaussianMixture, make_target
 from theorylab.divergences import w2_gaussian
+from theorylab.divergences.estimate import wilson_interval
 from theorylab.divergences.w2_bounds import w2_samples_bounds
 
 
@@ -56,9 +57,9 @@ def coverage_table(repetitions: int, n: int, level: float = 0.95) -> list[dict]:
             hits += est.uncertainty.contains(truth)
             lows.append(est.uncertainty.lower)
             highs.append(est.uncertainty.upper)
-        ci = stats.binomtest(hits, repetitions).proportion_ci(confidence_level=0.95, method="wilson")
+        wilson_low, wilson_high = wilson_interval(hits, repetitions, 0.95)
         rows.append({"case": name, "truth": truth, "reps": repetitions, "coverage": hits / repetitions,
-                     "wilson_low": ci.low, "wilson_high": ci.high, "mean_lower": float(np.mean(lows)),
+                     "wilson_low": wilson_low, "wilson_high": wilson_high, "mean_lower": float(np.mean(lows)),
                      "mean_upper": float(np.mean(highs)), "seconds": float(np.mean(secs))})
     return rows
 

@@ -53,6 +53,12 @@ def test_wilson_interval_matches_the_textbook_formula():
     assert np.allclose(wilson_interval(k, n, 0.99), (centre - half, centre + half), rtol=1e-12)
 
 
+@pytest.mark.parametrize("k, n", [(0, 1), (0, 40), (40, 40), (1, 3), (2000, 2000)])
+def test_wilson_interval_contains_the_proportion_and_stays_in_the_unit_interval(k, n):
+    lo, hi = wilson_interval(k, n, 0.95)
+    assert 0.0 <= lo <= k / n <= hi <= 1.0 and hi - lo > 0.0
+
+
 def test_interval_covers_and_a_mislabelled_90_percent_interval_fails():
     """R = 1000, n = 100, d = 8 (ODE at rtol 1e-3: its bias ~1e-4 nats is 1e-3 of the interval width)."""
     nll, exact = _per_sample_nll(R=1000, n=100, d=8, rtol=1e-3, seed=0)

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from theorylab.divergences.estimate import wilson_interval
+
 __all__ = ["NLLSummary", "summarise", "wilson_interval"]
 
 
@@ -55,8 +57,3 @@ def summarise(values: np.ndarray, level: float = 0.95) -> NLLSummary:
     return NLLSummary(mean, mean - half, mean + half, float(level), sd, n)
 
 
-def wilson_interval(successes: int, trials: int, level: float) -> tuple[float, float]:
-    """Two-sided Wilson score interval of a binomial proportion (Wilson 1927), by
-    ``scipy.stats.binomtest(...).proportion_ci(method="wilson")``."""
-    ci = stats.binomtest(int(successes), int(trials)).proportion_ci(confidence_level=level, method="wilson")
-    return float(ci.low), float(ci.high)

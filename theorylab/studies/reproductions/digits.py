@@ -141,14 +141,13 @@ def wilson(k: int, n: int, confidence: float = 0.95) -> dict[str, Any]:
     """The proportion ``k / n`` with its Wilson score interval, as ``{"value", "lower", "upper", "method"}``.
 
     :math:`\\hat p = k/n`; the interval inverts the score test of a binomial proportion
-    (``scipy.stats.binomtest(k, n).proportion_ci(method="wilson")``), which, unlike the Wald interval, keeps its
-    coverage near :math:`\\hat p \\in \\{0, 1\\}` and stays inside :math:`[0, 1]`.
+    (:func:`theorylab.divergences.estimate.wilson_interval`).
     """
-    from scipy.stats import binomtest
+    from theorylab.divergences.estimate import wilson_interval
 
     k, n = int(k), int(n)
-    ci = binomtest(k, n).proportion_ci(confidence_level=confidence, method="wilson")
-    return {"value": k / n, "lower": float(ci.low), "upper": float(ci.high),
+    lower, upper = wilson_interval(k, n, confidence)
+    return {"value": k / n, "lower": lower, "upper": upper,
             "method": f"binomial proportion {k}/{n}, Wilson {confidence:.0%} interval"}
 
 

@@ -39,6 +39,7 @@ from typing import Any
 
 import numpy as np
 
+from theorylab.divergences.estimate import wilson_interval
 from theorylab.errors import ConfigError
 from theorylab.studies.reproductions.common import (check_options, fmt_estimate, interval_dict,
                                                      markdown_table, new_figure, plot_loss, positive_int,
@@ -95,16 +96,6 @@ def assign_parts(x: np.ndarray, data: Any, radius: float) -> np.ndarray:
     labels = np.argmin(dists, axis=1)
     labels[np.min(dists, axis=1) > radius] = 3
     return labels
-
-
-def _wilson(count: int, n: int, level: float) -> tuple[float, float, float]:
-    from scipy import special
-
-    z = float(special.ndtri(0.5 * (1.0 + level)))
-    p = count / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return p, min(max(centre - half, 0.0), p), max(min(centre + half, 1.0), p)
 
 
 def _check(opts: dict, process: Any) -> None:
@@ -188,8 +179,8 @@ def _parts(x: np.ndarray, data: Any, opts: dict) -> dict[str, dict]:
     n = x.shape[0]
     method = (f"fraction of the {n} points nearest to the part (scaled distance <= {opts['part_radius']:g} "
               f"spreads); Wilson {opts['level']:g} interval")
-    return {name: interval_dict(*_wilson(int(np.sum(labels == k)), n, opts["level"]), method)
-            for k, name in enumerate(PARTS)}
+    counts = {name: int(np.sum(labels == k)) for k, name in enumerate(PARTS)}
+    return {name: interval_dict(c / n, *wilson_interval(c, n, opts["level"]), method) for name, c in counts.items()}
 
 
 def _scatter_figure(path: Path, data: np.ndarray, gen: np.ndarray, title: str) -> Path:
