@@ -52,7 +52,9 @@ latency; the wall ratio shows what the second thread buys, and is noisier. The 2
 interpreter with ``OMP_WAIT_POLICY=passive`` (1e5 and 1e6; OpenMP reads the variable only at start-up), and in this
 process with the default (spinning) policy at 1e5, which on a loaded machine makes every torch row wait at each
 parallel region for a descheduled thread (``benchmarks/README.md``, *bench_training*). numpy is single-threaded in
-every block. The load average is recorded.
+every block. The load average is recorded. "2 threads" means two are *available*: theorylab's own runs use as many as
+their step's counted work is worth (:mod:`theorylab.threads`; one at 1e5 particles of this 1-D mixture, both at
+1e6), recorded per size as ``theorylab_threads_used``; the hand-written loops use both.
 
 Checks in the same run: with the same initial points and draws, every implementation gives the same particles as
 ``theorylab`` within :data:`~theorylab.tolerances.LINALG_RTOL` relative (round-off), and ``theorylab`` equals the
@@ -100,6 +102,7 @@ from benchmarks.bench_reverse_em import (  # noqa: E402
     torchsde,
     torchsde_reverse_em,
 )
+from theorylab.cost import samples_step_flops  # noqa: E402
 from theorylab.distributions import GaussianMixture  # noqa: E402
 from theorylab.distributions.diagonal_mixture import compiled_kernel, compiled_status  # noqa: E402
 from theorylab.distributions.mvn import mixture_score  # noqa: E402
@@ -107,6 +110,7 @@ from theorylab.samplers import TimeGrid, get_sampler  # noqa: E402
 from theorylab.samplers.base import NoiseSource, make_generator  # noqa: E402
 from theorylab.samplers.kernel import run_chain  # noqa: E402
 from theorylab.scores import ExactScore  # noqa: E402
+from theorylab.threads import threads_for  # noqa: E402
 from theorylab.tolerances import LINALG_RTOL  # noqa: E402
 from theorylab.workspace import Workspace  # noqa: E402
 
@@ -374,6 +378,9 @@ def timing(runs: dict, threads: int, sizes: dict[int, int], steps: int) -> dict:
                 row[f"numpy_stream_speedup_{clock}"] = {
                     other: _paired(data["theorylab-numpy-stream"], data[other])
                     for other in ("numpy", "torch", "torch-inplace") if other in data}
+        # the intra-op threads theorylab's own runs used (theorylab.threads: the policy, given `threads`)
+        row["theorylab_threads_used"] = threads_for(samples_step_flops(n, 1, ExactScore(
+            GaussianMixture(WEIGHTS, MEANS, COVS)).work_per_particle()), threads)
         result[str(n)] = row
     return {"threads": threads, "repeats": {str(k): v for k, v in sizes.items()}, "by_particles": result}
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import theorylab
 
 #: The layers, lowest first (the order of ``docs/architecture.md``).
-LAYERS = ["errors", "tolerances", "limits", "cost", "progress", "provenance", "workspace", "symbolic", "distributions", "processes", "scores", "samplers",
+LAYERS = ["errors", "tolerances", "limits", "cost", "progress", "provenance", "threads", "workspace", "symbolic", "distributions", "processes", "scores", "samplers",
           "laws", "divergences", "config", "learning", "measure", "experiments", "bounds", "gan", "likelihood",
           "audit", "report", "claims", "studies", "cli", "__main__"]
 ROOT = Path(theorylab.__file__).parent

@@ -42,12 +42,25 @@ from typing import Any
 from theorylab.limits import DEFAULT_LIMITS, Limits
 
 __all__ = ["Cost", "check_gan", "check_measure", "check_sweep_size", "check_train", "grid_steps", "measure_cost",
-           "target_shape"]
+           "mixture_score_flops", "samples_step_flops", "target_shape"]
 
 _F64 = 8  # bytes per float64
 #: Counted work of one step of the grid route (refinements included), 1D and 2D: orders of magnitude from runs of
 #: the 1D mixture at the default refinement tolerance (> 30 ms of CPU per step) and 2D's ~16x per refinement.
 _GRID_STEP_FLOPS_1D, _GRID_STEP_FLOPS_2D = 3e7, 5e8
+
+
+def mixture_score_flops(d: int, K: int = 1) -> float:
+    """Counted work of one exact score evaluation per particle, :math:`K (100 d + d^2)`, for a mixture of ``K``
+    Gaussians in dimension ``d`` (per component a density, a log-sum-exp term and a ``d x d`` solve; the samples
+    row of the table above)."""
+    return float(K) * (100.0 * d + d * d)
+
+
+def samples_step_flops(n: int, d: int, score_flops: float) -> float:
+    """Counted work of one step of the samples route: ``n`` particles times the step's own noise and update
+    (:math:`50 d`) plus one score evaluation (``score_flops`` per particle, e.g. :func:`mixture_score_flops`)."""
+    return float(n) * (50.0 * d + score_flops)
 
 
 @dataclass(frozen=True)
@@ -117,7 +130,7 @@ def measure_cost(cfg: Any) -> Cost:
     else:
         n = cfg.metrics.n_samples
         memory["metrics.n_samples"] = float(_F64) * n * d * (8 + 3 * K)
-        flops["sampler"] = float(N) * n * (50 * d + K * (100 * d + d * d))
+        flops["sampler"] = N * samples_step_flops(n, d, mixture_score_flops(d, K))
     memory_key = max(memory, key=memory.get)
     flops_key = max(flops, key=flops.get)
     return Cost(N, sum(memory.values()), memory_key, sum(flops.values()), flops_key, route)

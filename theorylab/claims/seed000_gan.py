@@ -178,19 +178,16 @@ def alternating_sgd():
 
     from theorylab.gan.config import load_gan_config
     from theorylab.gan.training import train_gan
+    from theorylab.threads import torch_threads
 
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
     runs = []
-    try:
+    with torch_threads(1):
         for seed in GAN_SEEDS:
             cfg = load_gan_config({"gan": {"mode": "train", "seed": seed, "steps": GAN_STEPS, "k": 1, "m": 64,
                                            "eval_every": GAN_STEPS, "generator_loss": "minimax",
                                            "pi": {"kind": "gmm", "weights": [0.5, 0.5], "means": [-3.0, 3.0],
                                                   "covs": [0.25, 1.0]}}}).gan
             runs.append(train_gan(cfg.pi_law(), cfg, device=torch.device("cpu"), dtype=torch.float64))
-    finally:
-        torch.set_num_threads(previous)
     evidence = []
     for seed, run in zip(GAN_SEEDS, runs):
         first, last = run.curves[0], run.curves[-1]

@@ -149,11 +149,9 @@ def library_versions() -> dict[str, str]:
 @contextlib.contextmanager
 def _one_thread():
     """One torch intra-op thread and (when threadpoolctl is installed) one BLAS thread, restored on exit."""
-    import torch
+    from theorylab.threads import torch_threads
 
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with torch_threads(1):
         try:
             from threadpoolctl import threadpool_limits
         except ImportError:  # pragma: no cover - optional; numpy's BLAS calls here are tiny anyway
@@ -162,8 +160,6 @@ def _one_thread():
             limits = threadpool_limits(limits=1)
         with limits:
             yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 #: glibc's ``mallopt`` parameters and the values :func:`prepare_worker` restores: the largest mmap threshold glibc's

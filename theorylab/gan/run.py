@@ -26,7 +26,7 @@ import contextlib
 import json
 import math
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -53,6 +53,7 @@ from theorylab.gan.kde import smoothed_law
 from theorylab.gan.networks import resolve_device, resolve_dtype, seeded_generators
 from theorylab.gan.quadrature import log_densities
 from theorylab.gan.training import train_gan
+from theorylab.threads import torch_threads
 
 __all__ = ["GanResult", "default_out_dir", "run_gan"]
 
@@ -133,15 +134,9 @@ def default_out_dir(cfg: GanConfig) -> Path:
     return Path("reports") / "gan" / (cfg.gan.name or f"gan_{cfg.gan.mode}")
 
 
-@contextlib.contextmanager
-def _torch_threads(device: torch.device) -> Iterator[None]:
-    previous = torch.get_num_threads()
-    if device.type == "cpu":
-        torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
+def _torch_threads(device: torch.device) -> contextlib.AbstractContextManager:
+    """One torch intra-op thread on CPU (the lab's tensors are small), restored on exit; nothing on a GPU."""
+    return torch_threads(1) if device.type == "cpu" else contextlib.nullcontext()
 
 
 def _grid_frame(points: np.ndarray, columns: dict[str, np.ndarray]) -> pd.DataFrame:

@@ -30,8 +30,11 @@ from typing import Any
 import numpy as np
 import torch
 
+from theorylab.cost import samples_step_flops
 from theorylab.errors import ConfigError
 from theorylab.samplers.kernel import Declaration, run_chain
+from theorylab.scores.base import work_of
+from theorylab.threads import threads_for, torch_threads
 from theorylab.tolerances import GRID_TIME_RTOL
 
 __all__ = ["NoiseSource", "Sampler", "make_generator"]
@@ -126,7 +129,8 @@ class Sampler(abc.ABC):
     processes: tuple[str, ...] | None = None
 
     def sample(self, score, grid, n: int, generator=None, x_init=None, return_trajectory: bool = False,
-               device=None, dtype: torch.dtype = torch.float64, *, process=None, dim=None, noise=None, rng=None):
+               device=None, dtype: torch.dtype = torch.float64, *, process=None, dim=None, noise=None, rng=None,
+               threads: int | None = None):
         """Run the sampler.
 
         Parameters
@@ -152,6 +156,11 @@ class Sampler(abc.ABC):
             Also return the states after every step, shape ``(N + 1, n, *event_shape)``.
         device, dtype
             Torch device (default: that of ``x_init``, else CPU) and dtype (default float64).
+        threads : int, optional
+            Torch intra-op threads for the run on CPU, restored afterwards (:func:`theorylab.threads.torch_threads`).
+            Default: as many of ``torch.get_num_threads()`` as the run is worth when the score declares its work
+            (:meth:`~theorylab.scores.Score.work_per_particle`; :func:`theorylab.threads.threads_for`), else all of
+            them. The particles do not depend on it.
 
         Returns
         -------
@@ -191,7 +200,7 @@ class Sampler(abc.ABC):
         source = NoiseSource(gen, (n, *event_shape), device, dtype, noise=noise,
                              needed=int(getattr(declared, "noise_draws", 0)) if noise is not None else None)
         trajectory: list[torch.Tensor] | None = [y.clone()] if return_trajectory else None
-        with torch.no_grad():
+        with torch.no_grad(), torch_threads(self._threads(threads, score, y, device)):
             y = self._run(score, grid, process, y, source, trajectory, declared)
         if return_trajectory:
             return y, torch.stack(trajectory)
@@ -221,6 +230,24 @@ class Sampler(abc.ABC):
         return int(getattr(declared, "noise_draws", 0))
 
     # ------------------------------------------------------------------ helpers
+    @staticmethod
+    def _threads(threads, score, y: torch.Tensor, device: torch.device) -> int:
+        """The intra-op thread count of a run (see :meth:`sample`, ``threads``)."""
+        if threads is not None:
+            try:
+                ok = int(threads) == threads and int(threads) >= 1
+            except (TypeError, ValueError):
+                ok = False
+            if not ok:
+                raise ConfigError(f"sampler.threads: must be an integer >= 1, got {threads!r}")
+            return int(threads)
+        available = torch.get_num_threads()
+        if device.type != "cpu":
+            return available
+        work = work_of(score)
+        step = None if work is None else samples_step_flops(y.shape[0], y[0].numel(), work)
+        return threads_for(step, available)
+
     @staticmethod
     def _check_n(n) -> int:
         try:

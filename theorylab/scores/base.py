@@ -20,7 +20,7 @@ import torch
 
 from theorylab.errors import ConfigError
 
-__all__ = ["LRUCache", "Score", "as_like", "check_nonnegative"]
+__all__ = ["LRUCache", "Score", "as_like", "check_nonnegative", "work_of"]
 
 
 class Score(abc.ABC):
@@ -40,6 +40,17 @@ class Score(abc.ABC):
 
     def affine(self, t: float) -> tuple[np.ndarray, np.ndarray] | None:
         """``(A, b)`` with :math:`s(t, x) = x A^\\top + b`, or ``None`` when the score is not affine in ``x``."""
+        return None
+
+    def work_per_particle(self) -> float | None:
+        """Counted work of one evaluation per particle (the unit of :mod:`theorylab.cost`), or ``None`` when it is
+        not known.
+
+        Declared by scores whose evaluation is a fixed number of passes over particle-sized tensors (the analytic
+        scores); the samplers use it to choose how many intra-op threads a run is worth
+        (:func:`theorylab.threads.threads_for`). ``None`` (the default, e.g. a network) leaves the thread count to
+        the caller.
+        """
         return None
 
     def score_into(self, t: float, x: torch.Tensor, out: torch.Tensor, work=None) -> torch.Tensor:
@@ -100,3 +111,11 @@ class LRUCache:
 
     def __len__(self) -> int:
         return len(self._data)
+
+
+def work_of(score: Callable, plus: float = 0.0) -> float | None:
+    """``score.work_per_particle() + plus`` when ``score`` declares its work (:meth:`Score.work_per_particle`; any
+    callable may), else ``None``."""
+    declared = getattr(score, "work_per_particle", None)
+    work = declared() if callable(declared) else None
+    return None if work is None else float(work) + float(plus)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from theorylab.errors import ConfigError
-from theorylab.scores.base import Score, as_like, check_nonnegative
+from theorylab.scores.base import Score, as_like, check_nonnegative, work_of
 
 __all__ = ["BiasedScore", "unit_vector"]
 
@@ -61,6 +61,10 @@ class BiasedScore(Score):
 
     def __call__(self, t: float, x):
         return self.base(t, x) + as_like(self._shift, x)
+
+    def work_per_particle(self) -> float | None:
+        """The base score's work plus one pass over the particle (the shift); ``None`` when the base's is unknown."""
+        return work_of(self.base, plus=self.dim)
 
     def affine(self, t: float):
         """``(A, b + M u)`` when the base score is affine, else ``None``."""

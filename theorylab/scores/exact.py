@@ -118,6 +118,13 @@ class ExactScore(Score):
             return out.copy_(law.score(x))
         return into(x, out, work)
 
+    def work_per_particle(self) -> float:
+        """:func:`theorylab.cost.mixture_score_flops` of the target's dimension and number of components (one for a
+        Gaussian): every marginal is a mixture of as many Gaussians."""
+        from theorylab.cost import mixture_score_flops
+
+        return mixture_score_flops(self.dim, int(getattr(self.target, "n_components", 1)))
+
     def affine(self, t: float):
         """Gaussian marginal :math:`N(\\mu_t, \\Sigma_t)`: :math:`A = -\\Sigma_t^{-1}`, :math:`b = -A\\mu_t`.
 

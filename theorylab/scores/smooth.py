@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 from theorylab.errors import ConfigError
-from theorylab.scores.base import Score, as_like, check_nonnegative
+from theorylab.scores.base import Score, as_like, check_nonnegative, work_of
 from theorylab.scores.biased import unit_vector
 
 __all__ = ["SmoothPerturbedScore"]
@@ -90,6 +90,11 @@ class SmoothPerturbedScore(Score):
 
     def __call__(self, t: float, x):
         return self.base(t, x) + self.perturbation(t, x)
+
+    def work_per_particle(self) -> float | None:
+        """The base score's work plus the perturbation's few passes (a dot product, a sine, a product, a sum);
+        ``None`` when the base's is unknown."""
+        return work_of(self.base, plus=10 * self.dim)
 
     def affine(self, t: float):
         """Not affine unless ``M == 0`` (then the base score's ``affine``)."""
