@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["BENCHMARKS", "Benchmark", "machine_facts", "not_measured", "render", "REPRODUCE_TIMING"]
+__all__ = ["BENCHMARKS", "Benchmark", "DOC_BLOCKS", "DocBlock", "machine_facts", "not_measured", "render",
+           "render_doc", "REPRODUCE_TIMING"]
 
 #: The timing record of ``theorylab reproduce`` (under ``reports/``), one entry per profile.
 REPRODUCE_TIMING = "reproduce_timing.json"
@@ -40,9 +41,9 @@ def _g(x: float) -> str:
     return f"{x:.3g}"
 
 
-def _e(x: float) -> str:
-    """Scientific notation without padding: ``8.4e-8``, ``1.0e5``."""
-    mantissa, exponent = f"{x:.1e}".split("e")
+def _e(x: float, digits: int = 1) -> str:
+    """Scientific notation without padding: ``8.4e-8``, ``1.0e5`` (``digits`` decimals of the mantissa)."""
+    mantissa, exponent = f"{x:.{digits}e}".split("e")
     return f"{mantissa}e{int(exponent)}"
 
 
@@ -239,6 +240,11 @@ def _sweep_scaling(d: dict) -> str:
             + f". Rows identical: {'yes' if d['rows_identical'] else 'NO'}. {_facts(d)}")
 
 
+def _interval(r: Mapping[str, float]) -> str:
+    """``value [lower, upper]`` of a score-error record (``l2_average``, ``lower``, ``upper``)."""
+    return f"{_g(r['l2_average'])} [{_g(r['lower'])}, {_g(r['upper'])}]"
+
+
 def _training(d: dict) -> str:
     tp = d["throughput"]
     med, ratios = tp["median_steps_per_s"], tp["ratios"]
@@ -271,8 +277,7 @@ def _training(d: dict) -> str:
                    f"round trip through numpy: {max(coef):.1%} at most.")
     epm = d.get("error_per_minute")
     if epm:
-        rows = "; ".join(f"{r['budget_s']:.0f} s: {_g(r['l2_average'])} [{_g(r['lower'])}, {_g(r['upper'])}]"
-                         for r in epm["rows"])
+        rows = "; ".join(f"{r['budget_s']:.0f} s: {_interval(r)}" for r in epm["rows"])
         out.append(f"GMM score error (L2 average) after a training budget on {epm['threads']} threads: {rows} (zero "
                    f"score: {_g(epm['zero_score']['l2_average'])}); goal \"{epm['goal']}\": "
                    + ("met" if epm.get("goal_met") else "not met") + ".")
@@ -337,6 +342,317 @@ def _reproduce(d: dict) -> str:
     return "; ".join(out) + "."
 
 
+# ------------------------------------------------------------------- details for benchmarks/README.md
+# The README bullet is the summary of a benchmark; ``benchmarks/README.md`` shows it too (same renderer) and adds
+# the detail tables below, which render facts the bullet does not show. Every key but the ones a bullet already
+# needs is read defensively: a key a file lacks leaves its row or sentence out, or says it is not recorded.
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A Markdown table (two-space indented, as inside a bullet of the document)."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join("  " + line for line in lines)
+
+
+def _yes(flag: Any) -> str:
+    """``yes`` / ``NO`` / ``not recorded`` of a recorded boolean."""
+    return "not recorded" if flag is None else ("yes" if flag else "NO")
+
+
+def _versions(data: Mapping[str, Any]) -> str:
+    """``python 3.x, torch ..., ...``: the versions a result JSON records (``machine`` or ``environment``)."""
+    keys = ("python", "torch", "numpy", "torchsde")
+    found = [(k, _find(data, k)) for k in keys]
+    return ", ".join(f"{k} {v}" for k, v in found if isinstance(v, str))
+
+
+def _mib(n_bytes: float) -> str:
+    return f"{_g(n_bytes / 2 ** 20)} MiB"
+
+
+def _reverse_em_setting(d: dict) -> str:
+    """The setting keys of ``reverse_em.json`` the bullet does not show, the versions and the run time."""
+    s = d.get("setting", {})
+    parts = [f"{label} `{s[key]}`" for label, key in (("SDE", "sde"), ("torchsde call", "torchsde")) if key in s]
+    parts += [f"{label} = {s[key]}" for label, key in (("T", "T"), ("γ", "gamma")) if key in s]
+    if "throughput_unit" in s:
+        parts.append(f"throughput: {s['throughput_unit']}")
+    text = "* Setting (from the JSON): " + "; ".join(parts) + "."
+    if _versions(d):
+        text += f" Versions: {_versions(d)}."
+    if "seconds_total" in d:
+        text += f" The run took {d['seconds_total']:.0f} s."
+    return text
+
+
+def _reverse_em_checks(d: dict) -> str:
+    """The replay check, torchsde's step count and the moment check of ``reverse_em.json``."""
+    out = []
+    rep = d.get("replay_check")
+    if rep:
+        diffs = ", ".join(f"theorylab against {k.rsplit('_', 1)[-1]} {_e(v)}" for k, v in rep.items()
+                          if k.startswith("max_abs_diff_"))
+        out.append(f"* Replay (same initial points and increments, {_n(rep['particles'])} particles): max |Δ| "
+                   f"{diffs}; outputs |y| ≤ {_g(rep['max_abs_output'])}; identical up to round-off (relative "
+                   f"tolerance {rep.get('tolerance_relative', float('nan')):g}): "
+                   f"{_yes(rep.get('identical_up_to_roundoff'))}.")
+        if "torchsde_euler_steps" in rep:
+            out.append(f"* torchsde took {rep['torchsde_euler_steps']} Euler steps for N = "
+                       f"{d.get('setting', {}).get('N', '?')} ({rep.get('torchsde_sliver_steps', '?')} of them a "
+                       f"sliver step) and {rep.get('torchsde_drift_evaluations', '?')} drift evaluations.")
+    mom, big = d.get("moment_check"), d.get("moments_at_largest_n", {})
+    if mom:
+        n = {v["n"] for v in big.values() if "n" in v}
+        at = f" at {', '.join(_n(k) for k in sorted(n))} particles" if n else ""
+        exact = mom.get("exact", {})
+        out.append(f"* Moments with independent seeds{at}: the largest |z| of the mean and variance, between "
+                   f"implementations and against the exact law of the EM chain (`{exact.get('route', '?')}`: mean "
+                   f"{_g(exact.get('mean', float('nan')))}, variance {_g(exact.get('var', float('nan')))}), is "
+                   f"{_r(mom['max_abs_z'])} standard errors; within the tolerance of "
+                   f"{_g(mom.get('mc_sigma', float('nan')))} standard errors: {_yes(mom.get('agree_within_mc_error'))}.")
+    return "\n".join(out)
+
+
+def _reverse_em_rates(d: dict) -> str:
+    """Particle-steps per second (median) of every implementation, per torch threads and particle count."""
+    blocks = sorted(d.get("timing", {}).values(), key=lambda b: b.get("torch_threads", 0))
+    impls = list(dict.fromkeys(k for b in blocks for row in b["by_particles"].values() for k, v in row.items()
+                               if isinstance(v, Mapping) and "particle_steps_per_second" in v))
+    rows = []
+    for b in blocks:
+        for n, row in b["by_particles"].items():
+            rows.append([str(b.get("torch_threads", "?")), _n(n), str(b.get("repeats", {}).get(n, "?"))]
+                        + [_e(row[k]["particle_steps_per_second"], 2) if k in row else "—" for k in impls])
+    return ("* Particle-steps per second (median over the repeats):\n\n"
+            + _table(["torch threads", "particles", "repeats", *impls], rows))
+
+
+def _reverse_em_memory(d: dict) -> str:
+    """Extra peak memory of one call, in particle-sized arrays, per allocator and implementation."""
+    mem = d.get("memory")
+    if not mem:
+        return "* Peak memory: not recorded in this JSON."
+    steps = [str(k) for k in mem.get("steps", [])]
+    rows = []
+    for alloc, impls in mem.get("by_allocator", {}).items():
+        env = (mem.get("allocators") or {}).get(alloc) or {}
+        label = ", ".join(f"`{k}={v}`" for k, v in env.items()) or "glibc default"
+        for impl, rec in impls.items():
+            cells = [_g(rec[k]["extra_peak_in_n_by_d_arrays"]) if k in rec else "—" for k in steps]
+            rows.append([f"{alloc} ({label})", impl, *cells, _r(rec["ratio_rss"]) if "ratio_rss" in rec else "—"])
+    text = (f"* Extra peak memory of one call at {_n(mem.get('particles', 0))} particles, "
+            f"{mem.get('threads', '?')} thread(s), in particle-sized arrays (one `(n, d)` float64 array: "
+            f"{_mib(mem.get('particles', 0) * mem.get('dim', 1) * 8)}):\n\n"
+            + _table(["allocator", "implementation", *(f"N = {k}" for k in steps),
+                      f"ratio N = {steps[-1]} / N = {steps[0]}" if steps else "ratio"], rows))
+    tm = [(a, r["numpy"]["ratio_tracemalloc"]) for a, r in mem.get("by_allocator", {}).items()
+          if "ratio_tracemalloc" in r.get("numpy", {})]
+    if tm:
+        text += ("\n\n  numpy's ratio by tracemalloc (live Python allocations): "
+                 + ", ".join(f"{_r(v)} ({a})" for a, v in tm) + ".")
+    return text
+
+
+def _block_label(block: Mapping[str, Any]) -> str:
+    """``threads (OpenMP wait)`` of a ``sampler_speed.json`` timing block, with the threads used when recorded."""
+    used = block.get("threads_used")
+    extra = f"; threads used: {used}" if used is not None and not isinstance(used, (dict, list)) else ""
+    return f"{block['threads']} ({block.get('omp_wait_policy', '?')}{extra})"
+
+
+def _settings(d: dict) -> list[tuple[str, str, dict]]:
+    """``(block label, particles, row)`` of every setting of ``sampler_speed.json``."""
+    return [(_block_label(b), _n(n), row) for b in d.get("timing", []) for n, row in b["by_particles"].items()]
+
+
+def _implementations(d: dict) -> list[str]:
+    """The implementations timed in ``sampler_speed.json`` (the rows with ``cpu_seconds``), in order."""
+    return list(dict.fromkeys(k for _, _, row in _settings(d) for k, v in row.items()
+                              if isinstance(v, Mapping) and "cpu_seconds" in v))
+
+
+def _sampler_speed_runs(d: dict) -> str:
+    """The repetitions per setting, the versions and the compile times of ``sampler_speed.json``."""
+    reps = "; ".join(f"{_block_label(b)}: " + ", ".join(f"{v} at {_n(n)}" for n, v in b.get("repeats", {}).items())
+                     for b in d.get("timing", []))
+    text = f"* Repetitions per setting (threads, OpenMP wait policy): {reps}."
+    env = d.get("environment", {})
+    if _versions(d):
+        text += f" Versions: {_versions(d)}."
+    comp = env.get("compile_seconds")
+    if isinstance(comp, Mapping) and comp:
+        text += (" Compile time (s) of the compiled paths, by particle count or part: "
+                 + ", ".join(f"{_n(k) if str(k).isdigit() else k} {_g(v)}" for k, v in comp.items())
+                 + " (whether inductor's disk cache was warm is not recorded).")
+    return text
+
+
+def _paired_median(ours: Sequence[float], theirs: Sequence[float]) -> dict[str, float]:
+    """Median [min, max] of the per-repetition ratios ``theirs / ours`` (> 1: ours faster), as the script pairs."""
+    ratios = [b / a for a, b in zip(ours, theirs)]
+    return {"median": statistics.median(ratios), "min": min(ratios), "max": max(ratios)}
+
+
+def _sampler_speed_compiled(d: dict) -> str:
+    """``theorylab-compiled`` against every other implementation: paired CPU-time medians from the per-repetition
+    CPU seconds (the JSON records the ratios against ``theorylab`` only)."""
+    who = "theorylab-compiled"
+    others = [k for k in _implementations(d) if k != who]
+    rows = [[label, n] + [_spread(_paired_median(row[who]["cpu_seconds"], row[k]["cpu_seconds"])) if k in row
+                          else "—" for k in others]
+            for label, n, row in _settings(d) if who in row]
+    if not rows:
+        return f"* `{who}`: not timed in this JSON."
+    return (f"* `{who}` against the others (paired CPU-time ratios, median [min–max], > 1: {who} faster):\n\n"
+            + _table(["threads (OpenMP wait)", "particles", *others], rows))
+
+
+def _sampler_speed_ns(d: dict) -> str:
+    """CPU and wall nanoseconds per particle-step (median over the repetitions) of every implementation."""
+    settings = _settings(d)
+    rows = [[k] + [f"{_g(row[k]['cpu_ns_per_particle_step'])} ({_g(row[k]['wall_ns_per_particle_step'])})"
+                   if k in row else "—" for _, _, row in settings] for k in _implementations(d)]
+    return ("* Nanoseconds per particle-step, CPU (wall), median over the repetitions:\n\n"
+            + _table(["implementation", *(f"{label}, {n}" for label, n, _ in settings)], rows))
+
+
+def _sampler_speed_profile(d: dict) -> str:
+    """The profile table (CPU ns per particle or per element) and theorylab's and numpy's non-random part."""
+    prof = d.get("profile")
+    if not prof:
+        return "* Profile: not recorded in this JSON."
+    ns = prof.get("ns_per_particle_cpu", {})
+    text = (f"* Profile, CPU ns per particle (per element where the operation says so), {prof.get('threads', '?')} "
+            f"thread(s), {_n(prof.get('particles', 0))} particles, median [min–max] over the blocks:\n\n"
+            + _table(["operation", "ns"], [[k, f"{_g(v['median'])} [{_g(v['min'])}–{_g(v['max'])}]"]
+                                           for k, v in ns.items()]))
+    row = next((r for b in d.get("timing", []) if b.get("threads") == prof.get("threads")
+                for n, r in b["by_particles"].items() if str(n) == str(prof.get("particles"))), None)
+    draws = {"theorylab": ns.get("torch.randn(out=buffer)"), "numpy": ns.get("numpy standard_normal")}
+    if row is not None and all(draws.values()) and all(k in row for k in draws):
+        rest = ", ".join(f"{k} {_g(row[k]['cpu_ns_per_particle_step'])} − {_g(v['median'])} = "
+                         f"{_g(row[k]['cpu_ns_per_particle_step'] - v['median'])}" for k, v in draws.items())
+        text += (f"\n\n  The non-random part of a step (CPU ns per particle-step at this setting, less the median "
+                 f"cost of its normal draw): {rest}.")
+    return text
+
+
+def _sampler_speed_memory(d: dict) -> str:
+    """Says that the peak memory is not recorded when the JSON lacks it (the bullet renders it when present)."""
+    return "" if "memory" in d else "* Peak memory: not recorded in this JSON."
+
+
+def _sampler_speed_not_faster(d: dict) -> str:
+    """Per other implementation, the settings where theorylab's paired CPU-time median is at most one."""
+    slow: dict[str, list[str]] = {}
+    for label, n, row in _settings(d):
+        for k, v in row.get("theorylab_speedup_cpu", {}).items():
+            if v["median"] <= 1:
+                slow.setdefault(k, []).append(f"{label} at {n}")
+    if not slow:
+        return "* theorylab is faster than every other implementation in every setting (paired CPU-time median)."
+    return ("* Where theorylab is not faster (paired CPU-time median at most one): "
+            + "; ".join(f"against {k}: {', '.join(v)}" for k, v in slow.items()) + ".")
+
+
+def _sweep_scaling_detail(d: dict) -> str:
+    """Per executor: wall, in-cell CPU and driver-plus-children CPU seconds over the repeats; the other ratios."""
+    series = [("wall s", "wall_seconds"), ("CPU s in the cells", "cell_cpu_seconds"),
+              ("driver + children CPU s", "driver_and_children_cpu_seconds")]
+    series = [(label, d[key]) for label, key in series if isinstance(d.get(key), Mapping)]
+    executors = list(dict.fromkeys(k for _, table in series for k in table))
+    rows = [[k] + [(", ".join(_g(x) for x in table[k]) if k in table else "—") for _, table in series]
+            for k in executors]
+    text = "* Seconds per repeat:\n\n" + _table(["executor", *(label for label, _ in series)], rows)
+    ratios = {k: v for k, v in d.items() if ("_over_" in k or k.startswith("speedup")) and isinstance(v, (int, float))}
+    ratios.pop("speedup_2_workers", None)  # in the bullet
+    if ratios:
+        text += "\n\n  Other ratios (from the JSON): " + ", ".join(f"`{k}` {_r(v)}" for k, v in ratios.items()) + "."
+    used = d.get("threads_used")
+    if used is not None:
+        shown = ", ".join(f"{k}: {v}" for k, v in used.items()) if isinstance(used, Mapping) else str(used)
+        text += f" Threads used: {shown}."
+    return text
+
+
+def _training_throughput(d: dict) -> str:
+    """Median steps/s per network, dtype and thread setting; ``*``: a repeat fitted too few steps in its cell."""
+    tp = d.get("throughput", {})
+    med, runs = tp.get("median_steps_per_s", {}), tp.get("runs", {})
+    columns = [("1 thread", "1thr cpu"), ("2 threads", "2thr cpu"), ("2 threads, passive wait", "2thr passive cpu")]
+    if any(k.endswith("cuda") for k in med):
+        columns.append(("CUDA", "cuda"))
+    keys = {tuple(k.split(" ")[:2]) for k in med}
+    rows = []
+    for net, dtype in sorted(keys):
+        cells = []
+        for _, suffix in columns:
+            key = f"{net} {dtype} {suffix}"
+            few = any("few" in str(r.get("rate_from", "")) for r in runs.get(key, []))
+            cells.append(f"{_g(med[key])}{'*' if few else ''}" if key in med else "—")
+        rows.append([net, dtype, *cells])
+    text = ("* Steps/s (median over the repeats; `*`: some repeat fitted so few steps into its cell that its rate "
+            "includes the first steps):\n\n" + _table(["network", "dtype", *(c for c, _ in columns)], rows))
+    if "cuda" in tp:
+        text += f"\n\n  CUDA: {tp['cuda']}."
+    if "wall_seconds" in d:
+        text += f" The run (`--quick`: {d.get('quick', 'not recorded')}) took {d['wall_seconds']:.0f} s."
+    return text
+
+
+def _training_split(d: dict) -> str:
+    """The split of one step: median ms (share of the sum of segment medians) per segment and model."""
+    split = d.get("step_split", {})
+    if not split:
+        return "* Split of one step: not recorded in this JSON."
+    segments = list(dict.fromkeys(k for v in split.values() for k in v.get("segments", {})))
+    rows = [[seg] + [f"{_g(v['segments'][seg]['median_ms'])} ({v['segments'][seg]['share']:.1%})"
+                     if seg in v.get("segments", {}) else "—" for v in split.values()] for seg in segments]
+    rows.append(["typical step (sum of medians)"] + [_g(v["sum_of_segment_medians_ms"])
+                                                     if "sum_of_segment_medians_ms" in v else "—"
+                                                     for v in split.values()])
+    rows.append(["step median (all stalls included)"] + [_g(v["step_median_ms"]) if "step_median_ms" in v else "—"
+                                                         for v in split.values()])
+    text = "* Split of one step, ms (share):\n\n" + _table(["segment", *split], rows)
+    coef = [(k, v["coefficients_vs_torch"]) for k, v in split.items() if "coefficients_vs_torch" in v]
+    if coef:
+        text += ("\n\n  One call of the process coefficients in a tight loop, through numpy against the same formulas "
+                 "in torch (µs; largest relative difference): "
+                 + "; ".join(f"{k}: {_g(c['round_trip_us'])} against {_g(c['torch_on_device_us'])} "
+                             f"({_e(c['max_relative_difference'])})" for k, c in coef) + ".")
+    return text
+
+
+def _training_error(d: dict) -> str:
+    """The seed GMM's error after each training budget: wall and CPU seconds, steps, L2 average [bounds]."""
+    epm = d.get("error_per_minute")
+    if not epm:
+        return "* Error per minute of training: not recorded in this JSON."
+    train = (epm.get("config") or {}).get("training", {})
+    rows = [[f"{r['budget_s']:.0f} s", _g(r.get("train_wall_s", float("nan"))), _g(r.get("train_cpu_s", float("nan"))),
+             str(r.get("steps", "?")), str(r.get("stopped", "?")), _interval(r)] for r in epm.get("rows", [])]
+    times = epm.get("times", [])
+    span = f"{len(times)} times in [{_g(min(times))}, {_g(max(times))}]" if times else "times not recorded"
+    return (f"* Seed GMM (`{epm.get('config_source', '?')}`: {train.get('steps', '?')} steps, batch "
+            f"{train.get('batch_size', '?')}, {train.get('dtype', '?')}), {epm.get('threads', '?')} threads; error "
+            f"over {span}, {epm.get('n_samples', '?')} draws each:\n\n"
+            + _table(["training budget", "wall s", "CPU s", "steps", "stopped by", "L2 average [bounds]"], rows)
+            + f"\n\n  Goal met at budget: {epm.get('goal_met_at_budget_s') or 'none'}; by the upper bound: "
+              f"{epm.get('goal_met_by_upper_bound_at_budget_s') or 'none'}.")
+
+
+def _store_read_detail(files: dict[str, dict]) -> str:
+    """Per store: size, build time and every read's wall seconds; the stamps' bytes per row."""
+    rows = [[label, str(d.get("rows", "?")), _mib(d["store_bytes"]) if "store_bytes" in d else "—",
+             _g(d["build_seconds"]) if "build_seconds" in d else "—",
+             ", ".join(_g(x) for x in d.get("reads", [])) or "—"] for label, d in sorted(files.items())]
+    text = "* Per store:\n\n" + _table(["store", "rows", "size", "build s", "reads, wall s"], rows)
+    after, before = files.get("after", {}), files.get("before", {})
+    if "store_bytes" in after and "store_bytes" in before and after.get("rows"):
+        extra = after["store_bytes"] - before["store_bytes"]
+        text += f"\n\n  The stamps add {_mib(extra)}, {extra / after['rows']:.0f} bytes a row."
+    return text
+
+
 # ------------------------------------------------------------------------------------------------- registry
 @dataclass(frozen=True)
 class Benchmark:
@@ -358,16 +674,23 @@ class Benchmark:
         root = reports if self.under_reports else benchmarks
         return sorted(root.glob(self.pattern))
 
-    def render(self, benchmarks: Path, reports: Path) -> str:
+    def load(self, benchmarks: Path, reports: Path) -> Any:
+        """The parsed JSON (``{label: parsed JSON}`` for a ``*`` pattern); ``None`` when no file is there."""
         files = self.files(Path(benchmarks), Path(reports))
         if not files:
-            return not_measured(self.title, self.command)
+            return None
         if "*" in self.pattern:
             prefix, suffix = self.pattern.split("*")
-            data = {p.name[len(prefix):len(p.name) - len(suffix)]: _load(p) for p in files}
-        else:
-            data = _load(files[0])
+            return {p.name[len(prefix):len(p.name) - len(suffix)]: _load(p) for p in files}
+        return _load(files[0])
+
+    def bullet(self, data: Any) -> str:
+        """The README bullet of the parsed ``data``."""
         return f"* {self.title} (`{self.command}`). {self.renderer(data)}"
+
+    def render(self, benchmarks: Path, reports: Path) -> str:
+        data = self.load(benchmarks, reports)
+        return not_measured(self.title, self.command) if data is None else self.bullet(data)
 
 
 def _load(path: Path) -> dict:
@@ -400,6 +723,47 @@ BENCHMARKS: dict[str, Benchmark] = {
     "perf-power-smile": Benchmark("Power of the smile reproduction's criteria (a simulation, not a timing)",
                                   "python benchmarks/power_smile.py", "power_smile.json", _power_smile),
 }
+
+
+@dataclass(frozen=True)
+class DocBlock:
+    """One generated block of ``benchmarks/README.md``: the README bullet of :data:`BENCHMARKS` ``[bullet]`` (the same
+    renderer, so a number is formatted in one place) followed by ``details``, renderers of the same parsed JSON."""
+
+    bullet: str
+    details: tuple[Callable[[Any], str], ...] = ()
+
+    def render(self, benchmarks: Path, reports: Path) -> str:
+        bench = BENCHMARKS[self.bullet]
+        data = bench.load(Path(benchmarks), Path(reports))
+        if data is None:
+            return not_measured(bench.title, bench.command)
+        parts = [bench.bullet(data)] + [detail(data) for detail in self.details]
+        return "\n\n".join(part for part in parts if part)
+
+
+#: Block name (``bench-...``) of ``benchmarks/README.md`` -> its content, in the document's order.
+DOC_BLOCKS: dict[str, DocBlock] = {
+    "bench-reverse-em": DocBlock("perf-reverse-em", (_reverse_em_setting, _reverse_em_checks, _reverse_em_rates,
+                                                     _reverse_em_memory)),
+    "bench-sampler-speed": DocBlock("perf-sampler-speed", (_sampler_speed_runs, _sampler_speed_not_faster,
+                                                           _sampler_speed_compiled, _sampler_speed_ns,
+                                                           _sampler_speed_profile, _sampler_speed_memory)),
+    "bench-sweep-executors": DocBlock("perf-sweep-executors"),
+    "bench-sweep-scaling": DocBlock("perf-sweep-scaling", (_sweep_scaling_detail,)),
+    "bench-training": DocBlock("perf-training", (_training_throughput, _training_split, _training_error)),
+    "bench-store-read": DocBlock("perf-store-read", (_store_read_detail,)),
+    "bench-grid-vs-mc": DocBlock("perf-grid-vs-mc"),
+    "bench-likelihood": DocBlock("perf-likelihood"),
+    "bench-sliced-w2": DocBlock("perf-sliced-w2"),
+    "bench-power-smile": DocBlock("perf-power-smile"),
+}
+
+
+def render_doc(name: str, benchmarks: str | Path, reports: str | Path) -> str:
+    """The body of block ``name`` (a key of :data:`DOC_BLOCKS`) of ``benchmarks/README.md``, read from the JSON
+    files under ``benchmarks`` (``benchmarks/results``)."""
+    return DOC_BLOCKS[name].render(Path(benchmarks), Path(reports))
 
 
 def render(name: str, benchmarks: str | Path, reports: str | Path) -> str:

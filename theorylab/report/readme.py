@@ -13,6 +13,11 @@ Blocks in ``README.md`` between ``<!-- generated:NAME -->`` and ``<!-- /generate
   ``reports/reproduce_timing.json`` (:mod:`theorylab.report.benchmarks`; a missing file renders as "not measured
   yet").
 
+The same call rewrites the ``<!-- generated:bench-... -->`` blocks of ``benchmarks/README.md`` (the benchmarks'
+methods document: each benchmark's README bullet, rendered by the same function, and its detail tables;
+:data:`theorylab.report.benchmarks.DOC_BLOCKS`), so one command refreshes both documents
+(``tests/report/test_benchmarks_readme.py`` checks that document).
+
 ``tests/report/test_readme_generated.py`` checks that every block equals what the artefacts give and that the
 sections holding them (the results sections and the Performance section) carry no other typed-in result number.
 """
@@ -24,7 +29,8 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["BLOCK", "block_names", "generated_blocks", "render_block", "update_readme"]
+__all__ = ["BLOCK", "block_names", "generated_blocks", "render_bench_block", "render_block",
+           "update_benchmarks_readme", "update_readme"]
 
 #: A generated block: its name and its body.
 BLOCK = re.compile(r"<!-- generated:(?P<name>[a-z0-9-]+) -->\n(?P<body>.*?)<!-- /generated -->", re.S)
@@ -108,20 +114,49 @@ def generated_blocks(text: str) -> list[tuple[str, str]]:
     return [(m["name"], m["body"]) for m in BLOCK.finditer(text)]
 
 
-def update_readme(readme: str | Path = "README.md", reports: str | Path = "reports",
-                  benchmarks: str | Path | None = None) -> int:
-    """Rewrite every generated block of ``readme`` from ``reports`` and ``benchmarks`` (default:
-    ``benchmarks/results`` beside ``readme``); return the number of blocks rewritten."""
-    readme, reports = Path(readme), Path(reports)
-    benchmarks = readme.parent / "benchmarks" / "results" if benchmarks is None else Path(benchmarks)
-    text = readme.read_text(encoding="utf-8")
+def _rewrite(path: Path, render: Callable[[str], str]) -> int:
+    """Rewrite every generated block of the file ``path`` with ``render(name)``; return how many there were."""
     count = 0
 
     def fill(match: re.Match) -> str:
         nonlocal count
         count += 1
-        body = render_block(match["name"], reports, benchmarks)
-        return f"<!-- generated:{match['name']} -->\n{body}<!-- /generated -->"
+        return f"<!-- generated:{match['name']} -->\n{render(match['name'])}<!-- /generated -->"
 
-    readme.write_text(BLOCK.sub(fill, text), encoding="utf-8")
+    text = BLOCK.sub(fill, path.read_text(encoding="utf-8"))
+    path.write_text(text, encoding="utf-8")
+    return count
+
+
+def render_bench_block(name: str, benchmarks: Path, reports: Path) -> str:
+    """The body of block ``name`` (``bench-...``) of ``benchmarks/README.md`` from the JSON files under
+    ``benchmarks`` (:data:`theorylab.report.benchmarks.DOC_BLOCKS`)."""
+    from theorylab.report.benchmarks import DOC_BLOCKS, render_doc
+
+    if name not in DOC_BLOCKS:
+        raise KeyError(f"unknown generated block {name!r} of benchmarks/README.md (known: {', '.join(DOC_BLOCKS)})")
+    return render_doc(name, benchmarks, reports) + "\n"
+
+
+def update_benchmarks_readme(document: str | Path = "benchmarks/README.md", reports: str | Path = "reports",
+                             benchmarks: str | Path | None = None) -> int:
+    """Rewrite every generated block of the benchmarks' methods document (``benchmarks/README.md``) from the JSON
+    files under ``benchmarks`` (default: ``results`` beside ``document``); return the number of blocks rewritten."""
+    document = Path(document)
+    benchmarks = document.parent / "results" if benchmarks is None else Path(benchmarks)
+    return _rewrite(document, lambda name: render_bench_block(name, benchmarks, Path(reports)))
+
+
+def update_readme(readme: str | Path = "README.md", reports: str | Path = "reports",
+                  benchmarks: str | Path | None = None) -> int:
+    """Rewrite every generated block of ``readme`` from ``reports`` and ``benchmarks`` (default:
+    ``benchmarks/results`` beside ``readme``), and those of ``benchmarks/README.md`` beside ``readme`` when it is
+    there (:func:`update_benchmarks_readme`, from the same ``benchmarks``), so that one command refreshes both
+    documents; return the number of blocks rewritten in both."""
+    readme, reports = Path(readme), Path(reports)
+    benchmarks = readme.parent / "benchmarks" / "results" if benchmarks is None else Path(benchmarks)
+    count = _rewrite(readme, lambda name: render_block(name, reports, benchmarks))
+    document = readme.parent / "benchmarks" / "README.md"
+    if document.is_file():
+        count += update_benchmarks_readme(document, reports, benchmarks)
     return count
