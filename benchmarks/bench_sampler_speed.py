@@ -529,8 +529,9 @@ def summary(result: dict) -> str:
     for block in result["timing"]:
         for n, row in block["by_particles"].items():
             lines.append(f"threads={block['threads']} (OMP_WAIT_POLICY {block.get('omp_wait_policy')}) n={n}")
+            lines.append(f"  theorylab ran on {row.get('theorylab_threads_used', '?')} thread(s)")
             for name, v in row.items():
-                if "_speedup_" in name:
+                if "_speedup_" in name or not isinstance(v, dict):
                     continue
                 lines.append(f"  {name:18s} cpu {v['cpu_ns_per_particle_step']:7.2f} ns  "
                              f"wall {v['wall_ns_per_particle_step']:7.2f} ns")

@@ -10,6 +10,10 @@ Each cell is the samples route of a 1D two-component mixture (``reverse-em``, N 
 particles; W2 by the quantile formula), replicated over ``metrics.seed``: seconds of torch work per cell, no grid,
 so the executors' overheads (worker start, imports, serialisation, store writes) are what differs.
 
+Also measured, once per repeat: ``pool_worker_ready_seconds`` (from creating a 2-worker pool until its spawned
+worker answers: the start-up the driver lane overlaps) and ``pool_close_seconds`` (closing the idle pool: the
+workers' exit, which the sweep waits for at its end).
+
 Reported per setting: wall seconds, the sum over cells of the worker's CPU seconds inside the cell
 (``cpu_seconds``), and the driver's plus its children's CPU time. Ratios: ``speedup_2_workers`` (wall of 1 worker /
 wall of the pool), ``dask_local_over_pool`` and ``dask_tcp_over_pool`` (wall, > 1 means Dask slower), and the
@@ -35,6 +39,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from theorylab.experiments import results_table, run_sweep  # noqa: E402
+from theorylab.experiments.executors import PoolExecutor  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -81,6 +86,17 @@ def start_tcp_cluster(tmp: Path, workers: int) -> tuple[str, list[subprocess.Pop
     return address, procs
 
 
+def pool_lifecycle() -> dict[str, float]:
+    """Seconds from creating a 2-worker :class:`PoolExecutor` until its spawned worker has answered (start-up and
+    warm imports; the driver lane computes meanwhile), and of its ``close()`` once idle (the workers' exit)."""
+    start = time.perf_counter()
+    executor = PoolExecutor(2)
+    executor._pool.submit(os.getpid).result()
+    ready = time.perf_counter()
+    executor.close()
+    return {"ready": ready - start, "close": time.perf_counter() - ready}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cells", type=int, default=8)
@@ -103,7 +119,10 @@ def main() -> None:
             cell_cpu = {name: [] for name in settings}
             tree_cpu = {name: [] for name in settings}
             reference, identical = None, True
+            lifecycle: dict[str, list[float]] = {"ready": [], "close": []}
             for r in range(args.repeats):
+                for key, seconds in pool_lifecycle().items():
+                    lifecycle[key].append(seconds)
                 for i, (name, options) in enumerate(settings.items()):
                     out = tmp / f"run{r}-{i}"
                     cpus: list[float] = []
@@ -140,6 +159,7 @@ def main() -> None:
         "cell_cpu_pool_over_serial": cpu[pool] / cpu[serial],
         "cell_cpu_dask_local_over_serial": cpu["2 workers (Dask LocalCluster)"] / cpu[serial],
         "rows_identical": identical,
+        "pool_worker_ready_seconds": lifecycle["ready"], "pool_close_seconds": lifecycle["close"],
     }
     if "2 workers (Dask TCP cluster)" in med:
         result["dask_tcp_over_pool"] = med["2 workers (Dask TCP cluster)"] / med[pool]

@@ -25,6 +25,7 @@ instead of inside its first cell. On Dask, the glibc malloc setting its nanny im
 from __future__ import annotations
 
 import abc
+import atexit
 import collections
 import concurrent.futures as cf
 import contextlib
@@ -33,6 +34,7 @@ import logging
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -135,8 +137,26 @@ class InProcessExecutor(Executor):
         self._pending.clear()
 
 
+def _exit_now() -> None:
+    """The spawned worker's last ``atexit`` handler: flush the standard streams and leave without finalising the
+    interpreter (``os._exit``).
+
+    Why: a pool worker reaches interpreter exit only after its loop has taken the shutdown sentinel, so every
+    result it computed has already been written to the driver (ProcessPoolExecutor's result queue is written
+    synchronously) and nothing it holds needs finalising; but tearing down an interpreter with torch and the sampler
+    stack loaded took ~0.7 s of wall time that the driver's ``shutdown(wait=True)`` waited for at the end of every
+    sweep (``benchmarks/bench_sweep_scaling.py``, ``close_seconds``). The exit status is 0 either way: the pool
+    ignores its workers' status at shutdown, and a worker lost mid-cell is detected by its sentinel, not its status.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(0)
+
+
 def _worker_init() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    atexit.register(_exit_now)  # registered last, so it runs first: see _exit_now
     warm_worker()
 
 

@@ -161,8 +161,8 @@ def _speed_table(timing: Sequence[dict], key: str) -> tuple[list[str], dict[str,
     for block in timing:
         for row in block["by_particles"].values():
             others += [k for k in row.get(key, {}) if k not in others]
-    lines = ["  | threads (OpenMP wait) | particles | " + " | ".join(others) + " |",
-             "  |---|---|" + "---|" * len(others)]
+    lines = ["  | threads (OpenMP wait) | particles | theorylab's threads | " + " | ".join(others) + " |",
+             "  |---|---|---|" + "---|" * len(others)]
     faster: dict[str, list[bool]] = {k: [] for k in others}
     for block in timing:
         for n, row in block["by_particles"].items():
@@ -175,7 +175,8 @@ def _speed_table(timing: Sequence[dict], key: str) -> tuple[list[str], dict[str,
                     faster[k].append(row[key][k]["median"] > 1)
                 else:
                     cells.append("—")
-            lines.append(f"  | {block['threads']} ({block.get('omp_wait_policy', '?')}) | {_n(n)} | "
+            used = row.get("theorylab_threads_used", "not recorded")
+            lines.append(f"  | {block['threads']} ({block.get('omp_wait_policy', '?')}) | {_n(n)} | {used} | "
                          + " | ".join(cells) + " |")
     return lines, faster
 
@@ -190,7 +191,8 @@ def _sampler_speed(d: dict) -> str:
     out = [f"Setting: the seed GMM, T = {s['T']}, γ = {s['gamma']} ({s['steps']} steps), {s['dtype']}, "
            f"{s['device']}; each repetition runs every implementation once (rotating order); ratios are paired per "
            f"repetition, CPU time, median [min–max], > 1: theorylab faster. The implementations are listed in "
-           f"`benchmarks/bench_sampler_speed.py`. All agree to round-off: "
+           f"`benchmarks/bench_sampler_speed.py`. \"threads\" are those available; theorylab's own runs use as many "
+           f"as their step's counted work is worth (`theorylab.threads`), the loops use all of them. All agree to round-off: "
            f"{'yes' if d['agreement']['all_within_roundoff'] else 'NO'} (max |Δ| "
            f"{_e(max(d['agreement']['max_abs_diff'].values()))}); the fused route equals the generic one bit for "
            f"bit: {'yes' if d['agreement']['fused_equals_generic_bitwise'] else 'NO'}.", ""]
@@ -198,7 +200,9 @@ def _sampler_speed(d: dict) -> str:
     out += ["  theorylab against the others:", ""] + table + ["", "  " + _tally(faster, "theorylab") + "."]
     if any("numpy_stream_speedup_cpu" in row for b in d["timing"] for row in b["by_particles"].values()):
         table, faster = _speed_table(d["timing"], "numpy_stream_speedup_cpu")
-        out += ["", "  theorylab with the numpy random stream (`theorylab-numpy-stream`) against the loops:", ""]
+        out += ["", "  theorylab with the numpy random stream (`theorylab-numpy-stream`) against the loops. Like for "
+                "like: `theorylab` draws the torch loops' normals and `theorylab-numpy-stream` the numpy loop's (same "
+                "seed, same particles to round-off):", ""]
         out += table + ["", "  " + _tally(faster, "the numpy stream") + "."]
     randn, np_normal = prof.get("torch.randn(out=buffer)"), prof.get("numpy standard_normal")
     tail = []

@@ -185,7 +185,8 @@ def reproduce(*, full: bool = False, workers: int = 1, experiments: str | Path =
     if claims and readme.is_file() and "<!-- generated:" in readme.read_text(encoding="utf-8"):
         from theorylab.report.readme import update_readme
 
-        log(f"README.md: {update_readme(readme, reports)} generated blocks rewritten from {reports}")
+        log(f"README.md and benchmarks/README.md: {update_readme(readme, reports)} generated blocks rewritten from "
+            f"{reports} and benchmarks/results")
     if failures or crashed:
         raise ReproduceError(f"{index} written, but {len(failures) + len(crashed)} parts failed: "
                              + "; ".join(failures + [f"check {c} crashed" for c in crashed]))
