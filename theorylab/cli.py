@@ -34,8 +34,9 @@ def _build_parser() -> argparse.ArgumentParser:
         type=_positive_int,
         default=1,
         metavar="N",
-        help="torch intra-op threads (default 1: the exact and grid routes work on small arrays, where a thread "
-        "pool costs more than it saves; raise it for large sample runs)",
+        help="torch intra-op threads at most (default 1: the exact and grid routes work on small arrays, where a "
+        "thread pool costs more than it saves; raise it for large sample runs: a sampler run with an analytic score "
+        "uses as many as its step's work is worth, see theorylab.threads)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
