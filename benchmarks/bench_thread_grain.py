@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import math
 import os
 import platform
 import statistics
@@ -106,6 +107,19 @@ def timing(repeats: int) -> dict:
     return out
 
 
+def break_even(rows: list[dict]) -> float | None:
+    """The step work at which two threads start to pay in wall time: where the paired median ratio
+    ``1 thread / 2 threads`` crosses 1 for the last time, interpolated linearly in log work between the two
+    bracketing sizes; ``None`` when it never crosses (always or never pays in the measured range)."""
+    pts = [(math.log(r["step_work"]), r["one_over_two"]["wall"]["median"]) for r in rows]
+    for (x0, y0), (x1, y1) in reversed(list(zip(pts, pts[1:]))):
+        if y0 < 1.0 <= y1:
+            return math.exp(x0 + (1.0 - y0) * (x1 - x0) / (y1 - y0))
+        if y1 < 1.0:
+            return None
+    return None
+
+
 def _paired(ours: list[float], theirs: list[float]) -> dict:
     ratios = [b / a for a, b in zip(ours, theirs)]
     return {"median": statistics.median(ratios), "min": min(ratios), "max": max(ratios)}
@@ -135,6 +149,8 @@ def main(argv=None) -> dict:
         "min_step_work_per_thread": MIN_STEP_WORK_PER_THREAD,
         "by_target": table,
         "policy_right": {"hits": sum(r["policy_right"] for r in rows), "settings": len(rows)},
+        # the measured break-even of two threads per target, in counted step work (None: no crossing measured)
+        "break_even_step_work": {label: break_even(r) for label, r in table.items()},
         "environment": {"python": platform.python_version(), "torch": torch.__version__, "numpy": np.__version__,
                         "cpu_count": os.cpu_count(), "load_average_start": load_start,
                         "load_average_end": os.getloadavg(), "seconds": time.perf_counter() - start},

@@ -5,10 +5,13 @@ more than ``at::internal::GRAIN_SIZE`` = 32768 elements, a grain tuned for threa
 runs with ``OMP_WAIT_POLICY=PASSIVE`` whenever it is given more than one thread (:func:`theorylab.cli.main`:
 spinning threads are 10-50x slower on a loaded machine, ``benchmarks/bench_training.py``), so every parallel region
 first wakes a sleeping thread. For the analytic scores the samplers are checked with (a Gaussian mixture's score is a
-dozen passes over particle-sized tensors), that wake-up costs more than half the region saves until the particle
-tensors are large: reverse-em on the seed mixture (``d = 1``, ``K = 2``) ran *slower* on 2 threads than on 1 at
-``1e5`` and ``2e5`` particles in both CPU and wall time, broke even near ``4e5`` and gained from ``1e6`` on
-(``benchmarks/bench_thread_grain.py``, whose JSON holds the measured table). The torch grain cannot be changed
+dozen passes over particle-sized tensors), that wake-up costs more than the split saves until the particle tensors
+are large: on the 2-core development machine, reverse-em on the seed mixture (``d = 1``, ``K = 2``) and on a
+``d = 8`` mixture ran up to about twice as slow on 2 threads as on 1, in CPU and in wall time, at small particle
+counts; the loss shrank as the particles grew, and above about ``1e6`` particles of the seed mixture the two were
+within the run-to-run noise (a few per cent either way between runs). ``benchmarks/bench_thread_grain.py`` measures
+this; its JSON holds the table, the policy's choice per setting and, when the wall ratio crosses one in the measured
+range, the break-even. The torch grain cannot be changed
 from Python, so the samplers choose the *number of threads* instead:
 
 .. math:: \\text{threads} = \\min\\Big(\\text{available},\\ \\max\\big(1, \\big\\lfloor W / W_{\\min} \\big\\rfloor\\big)\\Big),
@@ -37,11 +40,13 @@ import torch
 __all__ = ["MIN_STEP_WORK_PER_THREAD", "threads_for", "torch_threads"]
 
 #: Counted work of one sampler step (:func:`theorylab.cost.samples_step_flops`) per intra-op thread below which an
-#: extra thread is not worth its wake-ups. Calibrated by ``benchmarks/bench_thread_grain.py`` on the seed mixture
-#: (``d = 1``, ``K = 2``: 252 counted flops per particle): 2 passive threads lost to 1 at ``2e5`` particles
-#: (``5.0e7`` per step), broke even near ``4e5`` (``1.0e8``) and won at ``1e6`` (``2.5e8``); so a second thread is
-#: used from ``1.0e8`` on, i.e. ``5e7`` per thread.
-MIN_STEP_WORK_PER_THREAD = 5e7
+#: extra thread is not worth its wake-ups. Calibrated by ``benchmarks/bench_thread_grain.py`` (``OMP_WAIT_POLICY``
+#: passive, 2 cores): a second thread is used from ``2.5e8`` counted flops per step on (``1e6`` particles of the
+#: seed mixture, ``1.2e5`` of the ``d = 8`` mixture), where the first calibration run saw two threads start to pay and
+#: later runs saw them level within noise; below it every run measured a loss from the second thread
+#: (``tests/samplers/test_threads.py`` checks this on the committed JSON). A machine whose idle cores wake faster
+#: would pay earlier: lower it there after re-running the benchmark.
+MIN_STEP_WORK_PER_THREAD = 1.25e8
 
 
 def threads_for(step_work: float | None, available: int | None = None) -> int:

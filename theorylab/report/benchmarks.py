@@ -239,9 +239,68 @@ def _sweep_scaling(d: dict) -> str:
     fastest = min(wall, key=wall.get)
     return (f"{d['cells']} cells of {_n(d['n_samples'])} particles (samples route, seconds of torch work per cell), "
             f"{d['repeats']} repeat(s). Wall time: " + ", ".join(f"{k} {v:.0f} s" for k, v in wall.items())
-            + f"; fastest: {fastest}; 2-worker pool / 1 worker: {_r(d['speedup_2_workers'])}× (speed-up). CPU time "
+            + f"; fastest: {fastest}; 2-worker pool / 1 worker: {_r(d['speedup_2_workers'])}× (speed-up, ratio of the "
+            f"median wall times{_per_repeat(d)}). CPU time "
             f"inside the cells: " + ", ".join(f"{k} {_g(v)} s" for k, v in cpu.items())
-            + f". Rows identical: {'yes' if d['rows_identical'] else 'NO'}. {_facts(d)}")
+            + f". Rows identical: {'yes' if d['rows_identical'] else 'NO'}."
+            + _pool_lifecycle(d) + f" {_facts(d)}")
+
+
+def _per_repeat(d: dict) -> str:
+    """``; per repeat: a, b, c`` -- the 1-worker / pool wall ratio of each repeat (paired), when there are several."""
+    serial, pool = d["wall_seconds"].get("1 worker (in-process)"), d["wall_seconds"].get("2 workers (process pool)")
+    if not serial or not pool or len(serial) < 2:
+        return ""
+    return "; per repeat: " + ", ".join(_r(a / b) for a, b in zip(serial, pool))
+
+
+def _pool_lifecycle(d: dict) -> str:
+    """The pool's start-up and close seconds (medians over the repeats), when the JSON records them."""
+    ready, close = d.get("pool_worker_ready_seconds"), d.get("pool_close_seconds")
+    if not ready or not close:
+        return ""
+    return (f" A 2-worker pool's spawned worker answered {_r(statistics.median(ready))} s after the pool was created "
+            f"(the driver lane computes meanwhile); closing the idle pool took {_r(statistics.median(close))} s "
+            f"(medians).")
+
+
+def _thread_grain(d: dict) -> str:
+    s = d["setting"]
+    hits = d["policy_right"]
+    shown = "; ".join(f"{k}: {_break_even(v, d['by_target'].get(k, []))}"
+                      for k, v in d.get("break_even_step_work", {}).items())
+    return (f"Setting: {s['sampler']}, {s['score']} score, T = {s['T']}, γ = {s['gamma']}, {s['dtype']}, "
+            f"{s['device']}, {s['random_stream']} random stream, OpenMP wait {s['omp_wait_policy']}, "
+            f"{s['repeats']} paired repetitions. The policy (`theorylab.threads`, a second thread from "
+            f"{_e(2 * d['min_step_work_per_thread'])} counted flops per step) picked the faster of 1 and 2 threads "
+            f"(wall, paired median) in {hits['hits']} of {hits['settings']} settings. Break-even of two threads "
+            f"(counted flops per step, interpolated): {shown}. {_facts(d)}")
+
+
+def _break_even(value: float | None, rows: Sequence[dict]) -> str:
+    """A target's break-even step work, or which way the measured range fell when the ratio never crossed one."""
+    if value is not None:
+        return _e(value)
+    paid = [r["one_over_two"]["wall"]["median"] >= 1.0 for r in rows]
+    if paid and all(paid):
+        return "two threads paid at every size measured"
+    if paid and not any(paid):
+        return "two threads never paid in the measured range"
+    return "no single crossing in the measured range"
+
+
+def _thread_grain_table(d: dict) -> str:
+    """Per target and particle count: step work, the policy's choice, 1/2-thread ratios, ns per particle-step."""
+    rows = []
+    for label, table in d.get("by_target", {}).items():
+        for r in table:
+            ns = r["ns_per_particle_step"]
+            rows.append([label, _n(r["particles"]), _e(r["step_work"]), str(r["policy_threads"]),
+                         _spread(r["one_over_two"]["wall"]), _spread(r["one_over_two"]["cpu"]),
+                         " / ".join(_g(ns[k]["wall"]) for k in ("1 thread", "2 threads", "policy"))])
+    return ("* Per setting (ratios: 1-thread time / 2-thread time, paired median [min–max], > 1: the second thread "
+            "pays):\n\n" + _table(["target", "particles", "step work", "policy threads", "1/2 wall", "1/2 CPU",
+                                    "wall ns per particle-step: 1 / 2 / policy"], rows))
 
 
 def _interval(r: Mapping[str, float]) -> str:
@@ -714,6 +773,8 @@ BENCHMARKS: dict[str, Benchmark] = {
                                       _sweep_executors),
     "perf-sweep-scaling": Benchmark("Sweep executors on heavy cells", "python benchmarks/bench_sweep_scaling.py",
                                     "sweep_scaling.json", _sweep_scaling),
+    "perf-thread-grain": Benchmark("When a second intra-op thread pays (the samplers' thread policy)",
+                                   "python benchmarks/bench_thread_grain.py", "thread_grain.json", _thread_grain),
     "perf-reproduce": Benchmark("The main job's wall time by stage", "theorylab reproduce", REPRODUCE_TIMING,
                                 _reproduce, under_reports=True),
     "perf-training": Benchmark("Score-network training", "python benchmarks/bench_training.py", "training.json",
@@ -755,6 +816,7 @@ DOC_BLOCKS: dict[str, DocBlock] = {
                                                            _sampler_speed_profile, _sampler_speed_memory)),
     "bench-sweep-executors": DocBlock("perf-sweep-executors"),
     "bench-sweep-scaling": DocBlock("perf-sweep-scaling", (_sweep_scaling_detail,)),
+    "bench-thread-grain": DocBlock("perf-thread-grain", (_thread_grain_table,)),
     "bench-training": DocBlock("perf-training", (_training_throughput, _training_split, _training_error)),
     "bench-store-read": DocBlock("perf-store-read", (_store_read_detail,)),
     "bench-grid-vs-mc": DocBlock("perf-grid-vs-mc"),
