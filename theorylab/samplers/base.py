@@ -32,6 +32,7 @@ import torch
 
 from theorylab.cost import samples_step_flops
 from theorylab.errors import ConfigError
+from theorylab.samplers.grid import positive_int
 from theorylab.samplers.kernel import Declaration, run_chain
 from theorylab.scores.base import work_of
 from theorylab.threads import threads_for, torch_threads
@@ -234,13 +235,7 @@ class Sampler(abc.ABC):
     def _threads(threads, score, y: torch.Tensor, device: torch.device) -> int:
         """The intra-op thread count of a run (see :meth:`sample`, ``threads``)."""
         if threads is not None:
-            try:
-                ok = int(threads) == threads and int(threads) >= 1
-            except (TypeError, ValueError):
-                ok = False
-            if not ok:
-                raise ConfigError(f"sampler.threads: must be an integer >= 1, got {threads!r}")
-            return int(threads)
+            return positive_int("sampler.threads", threads)
         available = torch.get_num_threads()
         if device.type != "cpu":
             return available
@@ -250,13 +245,7 @@ class Sampler(abc.ABC):
 
     @staticmethod
     def _check_n(n) -> int:
-        try:
-            ok = int(n) == n and int(n) >= 1
-        except (TypeError, ValueError):
-            ok = False
-        if not ok:
-            raise ConfigError(f"sampler.n: must be an integer >= 1, got {n!r}")
-        return int(n)
+        return positive_int("sampler.n", n)
 
     @staticmethod
     def _event_shape(dim, score) -> tuple[int, ...]:

@@ -33,7 +33,9 @@ __all__ = ["TimeGrid"]
 CONVENTIONS = ("reverse-em", "ancestral")
 
 
-def _positive_int(name: str, value) -> int:
+def positive_int(name: str, value) -> int:
+    """``value`` as an int when it is an integer >= 1 (``2.0`` counts, ``2.5`` and ``"2"`` do not); else
+    ``ConfigError`` naming ``name``."""
     try:
         ok = int(value) == value and int(value) >= 1
     except (TypeError, ValueError):
@@ -127,7 +129,7 @@ class TimeGrid:
         gamma_max = _positive_float("grid.gamma_max", gamma_max)
         if gamma_max < gamma_min:
             raise ConfigError(f"grid.gamma_max: must be >= gamma_min={gamma_min!r}, got {gamma_max!r}")
-        N = _positive_int("grid.N", N)
+        N = positive_int("grid.N", N)
         k = np.arange(N, dtype=np.float64)
         return cls(gamma_min + (gamma_max - gamma_min) * (N - k) / N, kind="linear")
 
@@ -151,7 +153,7 @@ class TimeGrid:
         :math:`F_k = \\tau(k u_{\\max}/N)`, :math:`k = 0..N` (equal steps in :math:`u`), so :math:`F_N = T` and
         :math:`\\gamma_k = F_{k+1} - F_k` is small near the data and large near the prior.
         """
-        N = _positive_int("grid.N", N)
+        N = positive_int("grid.N", N)
         T = _positive_float("grid.T", T)
         s = _positive_float("grid.s", s, allow_zero=True)
 
@@ -189,7 +191,7 @@ class TimeGrid:
         :math:`N` steps, the last one down to :math:`t = 0`. Default :math:`\\sigma_{\\max} = \\tilde\\sigma_T`
         (the process's horizon), :math:`\\sigma_{\\min} = 0.002` (Karras et al.'s value).
         """
-        N = _positive_int("grid.N", N)
+        N = positive_int("grid.N", N)
         if N < 2:
             raise ConfigError(f"grid.N: the Karras schedule needs N >= 2, got {N}")
         rho = _positive_float("grid.rho", rho)
