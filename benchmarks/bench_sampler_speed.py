@@ -102,15 +102,13 @@ from benchmarks.bench_reverse_em import (  # noqa: E402
     torchsde,
     torchsde_reverse_em,
 )
-from theorylab.cost import samples_step_flops  # noqa: E402
 from theorylab.distributions import GaussianMixture  # noqa: E402
 from theorylab.distributions.diagonal_mixture import compiled_kernel, compiled_status  # noqa: E402
 from theorylab.distributions.mvn import mixture_score  # noqa: E402
 from theorylab.samplers import TimeGrid, get_sampler  # noqa: E402
-from theorylab.samplers.base import NoiseSource, make_generator  # noqa: E402
+from theorylab.samplers.base import NoiseSource, make_generator, run_threads  # noqa: E402
 from theorylab.samplers.kernel import run_chain  # noqa: E402
 from theorylab.scores import ExactScore  # noqa: E402
-from theorylab.threads import threads_for  # noqa: E402
 from theorylab.tolerances import LINALG_RTOL  # noqa: E402
 from theorylab.workspace import Workspace  # noqa: E402
 
@@ -379,8 +377,7 @@ def timing(runs: dict, threads: int, sizes: dict[int, int], steps: int) -> dict:
                     other: _paired(data["theorylab-numpy-stream"], data[other])
                     for other in ("numpy", "torch", "torch-inplace") if other in data}
         # the intra-op threads theorylab's own runs used (theorylab.threads: the policy, given `threads`)
-        row["theorylab_threads_used"] = threads_for(samples_step_flops(n, 1, ExactScore(
-            GaussianMixture(WEIGHTS, MEANS, COVS)).work_per_particle()), threads)
+        row["theorylab_threads_used"] = run_threads(ExactScore(GaussianMixture(WEIGHTS, MEANS, COVS)), n, 1, threads)
         result[str(n)] = row
     return {"threads": threads, "repeats": {str(k): v for k, v in sizes.items()}, "by_particles": result}
 

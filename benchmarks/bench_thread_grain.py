@@ -49,7 +49,8 @@ from theorylab.cost import samples_step_flops  # noqa: E402
 from theorylab.distributions import GaussianMixture  # noqa: E402
 from theorylab.samplers import TimeGrid, get_sampler  # noqa: E402
 from theorylab.scores import ExactScore  # noqa: E402
-from theorylab.threads import MIN_STEP_WORK_PER_THREAD, threads_for  # noqa: E402
+from theorylab.samplers.base import run_threads  # noqa: E402
+from theorylab.threads import MIN_STEP_WORK_PER_THREAD  # noqa: E402
 
 T, GAMMA, SEED = 3.0, 0.05, 20261203
 OUT = ROOT / "benchmarks" / "results" / "thread_grain.json"
@@ -89,7 +90,7 @@ def timing(repeats: int) -> dict:
                     cpu[name].append(time.process_time() - c0)
                     wall[name].append(time.perf_counter() - w0)
             work = samples_step_flops(n, d, score.work_per_particle())
-            chosen = threads_for(work, 2)
+            chosen = run_threads(score, n, d, 2)
             gain = {clock: _paired(data["2 threads"], data["1 thread"])
                     for clock, data in (("cpu", cpu), ("wall", wall))}
             faster = 2 if gain["wall"]["median"] > 1.0 else 1

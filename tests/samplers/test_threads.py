@@ -14,6 +14,7 @@ from theorylab.cost import mixture_score_flops, samples_step_flops
 from theorylab.distributions import GaussianMixture
 from theorylab.errors import ConfigError
 from theorylab.samplers import TimeGrid, get_sampler
+from theorylab.samplers.base import run_threads
 from theorylab.scores import BiasedScore, ExactScore, SmoothPerturbedScore
 from theorylab.threads import MIN_STEP_WORK_PER_THREAD, threads_for, torch_threads
 
@@ -101,6 +102,7 @@ def test_a_run_uses_the_threads_its_work_is_worth(work, n, expected):
     score = Recording(work)
     get_sampler("reverse-em").sample(score, GRID, n, generator=0)
     assert set(score.seen) == {expected}
+    assert run_threads(score, n, 1) == expected  # the decision the benchmarks record is the one sample() took
     assert torch.get_num_threads() == 2  # restored
 
 

@@ -38,7 +38,7 @@ from theorylab.scores.base import work_of
 from theorylab.threads import threads_for, torch_threads
 from theorylab.tolerances import GRID_TIME_RTOL
 
-__all__ = ["NoiseSource", "Sampler", "make_generator"]
+__all__ = ["NoiseSource", "Sampler", "make_generator", "run_threads"]
 
 
 Generator = torch.Generator | np.random.Generator
@@ -114,6 +114,17 @@ class NoiseSource:
             return out.copy_(self.draw())
         self.count += 1
         return out
+
+
+def run_threads(score, n: int, event_size: int, available: int | None = None) -> int:
+    """The torch intra-op threads a CPU sampler run of ``n`` particles of ``event_size`` elements each uses with
+    ``score`` when :meth:`Sampler.sample` is not given ``threads``: :func:`theorylab.threads.threads_for` of one
+    step's counted work (:func:`theorylab.cost.samples_step_flops` with the score's declared
+    :meth:`~theorylab.scores.Score.work_per_particle`), out of ``available`` (default ``torch.get_num_threads()``).
+    The benchmarks record this same decision."""
+    work = work_of(score)
+    step = None if work is None else samples_step_flops(n, event_size, work)
+    return threads_for(step, available)
 
 
 class Sampler(abc.ABC):
@@ -236,12 +247,9 @@ class Sampler(abc.ABC):
         """The intra-op thread count of a run (see :meth:`sample`, ``threads``)."""
         if threads is not None:
             return positive_int("sampler.threads", threads)
-        available = torch.get_num_threads()
         if device.type != "cpu":
-            return available
-        work = work_of(score)
-        step = None if work is None else samples_step_flops(y.shape[0], y[0].numel(), work)
-        return threads_for(step, available)
+            return torch.get_num_threads()
+        return run_threads(score, y.shape[0], y[0].numel())
 
     @staticmethod
     def _check_n(n) -> int:
